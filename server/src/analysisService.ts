@@ -1,0 +1,74 @@
+/**
+ * One place that turns C text into findings: parse (tree-sitter), extract
+ * (IR), analyse (simulator/). The CLI, the language server and the patch
+ * reviewer all go through here, so they agree on every finding.
+ */
+import type { Finding } from '../../simulator/src/findings';
+import type { JailcheckConfig } from '../../simulator/src/config';
+import { DEFAULT_CONFIG } from '../../simulator/src/config';
+import { analyzeFile, FileAnalysis } from '../../simulator/src/analysis/analyze';
+import { createParser, CParser, ParserPreference } from './parsing/parser';
+import { prepareKernelSource } from './parsing/preprocess';
+import { regionParser } from './parsing/region';
+import { ExtractedFile, extractFile } from './extract/index';
+import type { SyntaxTree } from './parsing/syntax';
+
+export interface Timings {
+  readonly parseMs: number;
+  readonly extractMs: number;
+  readonly analyseMs: number;
+}
+
+export interface AnalysedText {
+  /** The text as analysed (offsets are the original's; see prepareKernelSource). */
+  readonly text: string;
+  readonly ir: ExtractedFile;
+  readonly analysis: FileAnalysis;
+  /** Every finding: the checks', and one note per function the front end could not read. */
+  readonly findings: Finding[];
+  readonly timings: Timings;
+  readonly tree: SyntaxTree;
+}
+
+export interface AnalyseOptions {
+  readonly config?: JailcheckConfig;
+  /** Analyse only these functions (the rest are still read, for summaries). */
+  readonly only?: ReadonlySet<string>;
+  readonly recordPoints?: boolean;
+}
+
+export class AnalysisService {
+  private constructor(readonly parser: CParser) {}
+
+  static async create(preference: ParserPreference = 'auto'): Promise<AnalysisService> {
+    return new AnalysisService(await createParser(preference));
+  }
+
+  static withParser(parser: CParser): AnalysisService {
+    return new AnalysisService(parser);
+  }
+
+  get backend(): CParser['backend'] {
+    return this.parser.backend;
+  }
+
+  analyse(source: string, options: AnalyseOptions = {}): AnalysedText {
+    const config = options.config ?? DEFAULT_CONFIG;
+    const t0 = performance.now();
+    const text = prepareKernelSource(source);
+    const tree = this.parser.parse(text);
+    const t1 = performance.now();
+    const ir = extractFile(tree.rootNode, text, { vocabulary: config.vocabulary, reparse: regionParser(this.parser) });
+    const t2 = performance.now();
+    const analysis = analyzeFile(ir, config, { recordPoints: options.recordPoints, only: options.only });
+    const t3 = performance.now();
+    const findings = [...analysis.findings];
+    for (const p of ir.problems) {
+      findings.push({
+        rule: 'parse-problem', severity: 'information', function: '', range: p.range, message: p.message, steps: [], related: [],
+      });
+    }
+    findings.sort((a, b) => a.range.start - b.range.start);
+    return { text, ir, analysis, findings, tree, timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2 } };
+  }
+}

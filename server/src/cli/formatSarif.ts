@@ -1,0 +1,50 @@
+/** SARIF 2.1.0, for code-scanning services and SARIF viewers. */
+import type { Log, Result, ReportingDescriptor } from 'sarif';
+import { RULES } from '../../../simulator/src/findings';
+import type { ReportFinding, ReportLocation } from './report';
+
+const LEVEL = { error: 'error', warning: 'warning', information: 'note' } as const;
+
+function physical(loc: ReportLocation) {
+  return {
+    artifactLocation: { uri: loc.file.replace(/\\/g, '/') },
+    region: { startLine: loc.start.line, startColumn: loc.start.column, endLine: loc.end.line, endColumn: loc.end.column },
+  };
+}
+
+export function toSarif(findings: readonly ReportFinding[]): Log {
+  const ruleIds = Object.keys(RULES) as Array<keyof typeof RULES>;
+  const rules: ReportingDescriptor[] = ruleIds.map((id) => ({
+    id,
+    name: RULES[id].title,
+    shortDescription: { text: RULES[id].title },
+    fullDescription: { text: RULES[id].help },
+    defaultConfiguration: { level: LEVEL[RULES[id].severity] },
+  }));
+  const results: Result[] = findings.map((f) => ({
+    ruleId: f.rule,
+    ruleIndex: ruleIds.indexOf(f.rule),
+    level: LEVEL[f.severity],
+    message: { text: f.message },
+    locations: [{
+      physicalLocation: physical(f),
+      ...(f.function ? { logicalLocations: [{ name: f.function, kind: 'function' }] } : {}),
+    }],
+    ...(f.steps.length ? {
+      codeFlows: [{
+        threadFlows: [{
+          locations: f.steps.map((s) => ({
+            location: { physicalLocation: physical(s), message: { text: s.message } },
+            ...(s.locks ? { state: { locks: { text: s.locks.join(', ') || 'nothing' } } } : {}),
+          })),
+        }],
+      }],
+    } : {}),
+    ...(f.related.length ? { relatedLocations: f.related.map((r, i) => ({ id: i, physicalLocation: physical(r), message: { text: r.message } })) } : {}),
+  }));
+  return {
+    version: '2.1.0',
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    runs: [{ tool: { driver: { name: 'jailcheck', informationUri: 'https://example.invalid/jailcheck', version: '0.1.0', rules } }, results }],
+  };
+}

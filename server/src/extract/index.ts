@@ -1,0 +1,162 @@
+/**
+ * The C front end: syntax tree in, IR out. Architecture invariant:
+ * extraction never throws on user input. It returns the functions it could
+ * read and the problems it met; a function with problems is listed with
+ * them and is not analysed.
+ */
+import type { ExtractionProblem, FileIR, FunctionIR, Variable } from '../../../simulator/src/ir';
+import type { Vocabulary } from '../../../simulator/src/config';
+import type { SyntaxNode } from '../parsing/syntax';
+import type { RegionParser } from '../parsing/region';
+import { CfgBuilder } from './cfg';
+import { declaredVariables, typeInfo, unwrapDeclarator } from './declarations';
+import { ExpressionLowering, LoweringContext, parseNumber, rangeOf } from './expressions';
+import { FunctionSite, findFunctions, leadingComment, plainSite } from './functions';
+import { StatementLowering } from './statements';
+
+export interface ExtractOptions {
+  readonly vocabulary: Vocabulary;
+  readonly reparse?: RegionParser;
+}
+
+/** Parse damage that does not change what the checks see. */
+function isHarmless(n: SyntaxNode): boolean {
+  // tree-sitter inserts a `;` after an iteration macro header, after a label
+  // that precedes an #ifdef, and where the user has not typed it yet; the
+  // statements read the same either way.
+  if (n.isMissing) return n.type === ';';
+  // A type passed to a macro (`__DECONST(char *, p)`) is an unreadable argument, nothing more.
+  for (let p = n.parent; p; p = p.parent) {
+    if (p.type === 'argument_list') return true;
+    if (p.type.endsWith('_statement') || p.type === 'declaration') break;
+  }
+  return false;
+}
+
+function firstDamage(node: SyntaxNode, skip: (n: SyntaxNode) => boolean): SyntaxNode | undefined {
+  if (!node.hasError && !node.isMissing) return undefined;
+  if ((node.type === 'ERROR' || node.isMissing) && !isHarmless(node) && !skip(node)) return node;
+  for (const c of node.children) {
+    if (c.hasError || c.isMissing || c.type === 'ERROR') {
+      const d = firstDamage(c, skip);
+      if (d) return d;
+    }
+  }
+  return undefined;
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+export function extractFunction(found: FunctionSite, text: string, options: ExtractOptions): FunctionIR {
+  const site = plainSite(found, text);
+  const problems: ExtractionProblem[] = [];
+  const body = site.body;
+  const closing = { start: Math.max(body.startIndex, body.endIndex - 1), end: body.endIndex };
+  const cfg = new CfgBuilder(closing);
+  const ctx: LoweringContext = {
+    cfg, text, vocabulary: options.vocabulary, reparse: options.reparse,
+    counterFields: new Set(options.vocabulary.counterFields),
+    problem(node, message) {
+      problems.push({ message: `${message} at line ${lineOf(text, node.startIndex)}`, range: rangeOf(node) });
+    },
+    aborted: false,
+  };
+  const exprs = new ExpressionLowering(ctx);
+  const stmts = new StatementLowering(ctx, exprs);
+
+  let params: Variable[] = [];
+  let returnType = typeInfo(null, 0);
+  let isStatic = false;
+  if (site.node.type === 'function_definition') {
+    const def = site.node;
+    const declarator = def.childForFieldName('declarator');
+    let fd: SyntaxNode | null = declarator;
+    while (fd && fd.type !== 'function_declarator') fd = fd.childForFieldName('declarator');
+    const paramList = fd?.childForFieldName('parameters');
+    params = paramList ? paramList.namedChildren.filter((p) => p.type === 'parameter_declaration').flatMap(declaredVariables) : [];
+    returnType = typeInfo(def.childForFieldName('type'), unwrapDeclarator(declarator).pointer);
+    isStatic = def.children.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+  }
+
+  stmts.statement(body);
+  for (const label of cfg.undefinedLabels(stmts.definedLabels)) {
+    problems.push({ message: `goto ${label} names no label in this function`, range: rangeOf(body) });
+  }
+  // Parse damage that the lowering met (and reported) or recovered from is not reported twice.
+  const damage = firstDamage(body, (n) => problems.some((p) => p.range.start <= n.startIndex && n.endIndex <= p.range.end)
+    || stmts.recoveredRanges.some((r) => r.start <= n.startIndex && n.endIndex <= r.end));
+  if (damage) {
+    const what = damage.isMissing ? `missing \`${damage.type}\`` : 'text it cannot read';
+    problems.push({ message: `${what} at line ${lineOf(text, damage.startIndex)}`, range: rangeOf(damage) });
+  }
+
+  const nameNode = site.nameNode;
+  return {
+    name: site.name,
+    range: { start: site.start, end: site.end },
+    nameRange: nameNode ? rangeOf(nameNode) : { start: site.start, end: site.start },
+    params,
+    locals: stmts.locals,
+    returnType,
+    isStatic,
+    comment: leadingComment(text, site.start),
+    blocks: cfg.blocks,
+    entry: 0,
+    problems,
+    tempCount: cfg.tempCount,
+  };
+}
+
+/** `#define NAME 0x04` constants and `#define NAME (A | B)` flag groups of the file. */
+function fileDefines(root: SyntaxNode): { constants: Record<string, number>; groups: Record<string, string[]> } {
+  const constants: Record<string, number> = {};
+  const groups: Record<string, string[]> = {};
+  const visit = (n: SyntaxNode): void => {
+    for (const c of n.namedChildren) {
+      if (c.type === 'preproc_def') {
+        const name = c.childForFieldName('name')?.text;
+        const value = c.childForFieldName('value')?.text.trim();
+        if (!name || !value) continue;
+        const num = parseNumber(value.replace(/^\((.*)\)$/, '$1').trim());
+        if (num !== undefined) constants[name] = num;
+        else if (/^\(?\s*[A-Z_][A-Z0-9_]*(\s*\|\s*[A-Z_][A-Z0-9_]*)+\s*\)?$/.test(value)) {
+          groups[name] = value.replace(/[()\s]/g, '').split('|');
+        }
+      } else if (c.type.startsWith('preproc_if') || c.type === 'preproc_else' || c.type === 'preproc_elif') {
+        visit(c);
+      }
+    }
+  };
+  visit(root);
+  return { constants, groups };
+}
+
+export interface ExtractedFile extends FileIR {
+  readonly sites: readonly FunctionSite[];
+  readonly flagGroups: Readonly<Record<string, readonly string[]>>;
+}
+
+export function extractFile(root: SyntaxNode, text: string, options: ExtractOptions): ExtractedFile {
+  const sites = findFunctions(root, text, options.reparse);
+  const functions: FunctionIR[] = [];
+  const problems: ExtractionProblem[] = [];
+  for (const site of sites) {
+    try {
+      functions.push(extractFunction(site, text, options));
+    } catch (err) {
+      // A bug in the front end must cost one function, not the file.
+      problems.push({
+        message: `internal error while reading ${site.name}: ${err instanceof Error ? err.message : String(err)}`,
+        range: { start: site.start, end: site.end },
+      });
+    }
+  }
+  const { constants, groups } = fileDefines(root);
+  return { functions, problems, constants, sites, flagGroups: groups };
+}
+
+export { declaredVariables };

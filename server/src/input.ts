@@ -1,0 +1,28 @@
+/**
+ * What counts as input jailcheck can read, and the one-line messages for
+ * what it cannot. Checked before any parsing so that a binary file or a
+ * 200 MB log gets a clear answer, not a stack trace or a hang.
+ */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** Decodes file bytes as UTF-8 C source, or throws an InputError saying why it is not. */
+export function decodeSource(bytes: Uint8Array, name: string): string {
+  if (bytes.length > MAX_INPUT_BYTES) {
+    throw new InputError(`${name}: ${(bytes.length / 1048576).toFixed(1)} MB is more than jailcheck reads (${MAX_INPUT_BYTES / 1048576} MB); is this really a C source file?`);
+  }
+  const sample = bytes.subarray(0, Math.min(bytes.length, 64 * 1024));
+  if (sample.includes(0)) throw new InputError(`${name}: this is a binary file (it contains NUL bytes), not C source`);
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  const replacements = (text.match(/\uFFFD/g) ?? []).length;
+  if (replacements > 0 && replacements > text.length / 100) {
+    throw new InputError(`${name}: this is not UTF-8 or ASCII text, so not C source jailcheck can read`);
+  }
+  return text;
+}

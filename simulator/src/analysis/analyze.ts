@@ -1,0 +1,237 @@
+/**
+ * Runs the static checks over a file: one path-sensitive run per function
+ * (repeated when a run learns an entry precondition or a join that blurs a
+ * lock), summaries of callees on demand, and findings with the path that
+ * shows each.
+ */
+import type { FileIR, FunctionIR, LockMode, SourceRange } from '../ir';
+import type { JailcheckConfig } from '../config';
+import { Finding, FindingStep, RULES, RuleId } from '../findings';
+import { FileFacts, FunctionContext } from './context';
+import { Engine, ExitRecord, RunResult, WNode, flagParamOf, contractGroups } from './engine';
+import { checkExits, entryCondition } from './exits';
+import type { Value } from './state';
+import { CallEnv, Outcome, Summary, outcomeOf } from './summaries';
+import { lockName, Transfer } from './transfer';
+
+export interface FunctionAnalysis {
+  readonly name: string;
+  readonly findings: Finding[];
+  /** Abstract paths that reach a return. */
+  readonly paths: number;
+  /** States before each op (`block:index`) and terminator (`block:T`), for hover. */
+  readonly points: Map<string, WNode[]>;
+  readonly context: FunctionContext;
+  readonly incomplete?: string;
+  readonly exits: readonly ExitRecord[];
+}
+
+export interface FileAnalysis {
+  readonly findings: Finding[];
+  readonly functions: Map<string, FunctionAnalysis>;
+}
+
+const MAX_STEPS_SHOWN = 40;
+
+export function stepsOf(ctx: FunctionContext, node: WNode, last?: FindingStep): FindingStep[] {
+  const steps: FindingStep[] = [];
+  for (let n: WNode | null = node; n; n = n.prev) {
+    if (!n.step) continue;
+    const locks = [...n.state.locks.entries()].filter(([, h]) => h.certainty === 'held').map(([k, h]) => lockName(ctx, k, h));
+    steps.push({ range: n.step.range, message: n.step.message, locks });
+  }
+  steps.reverse();
+  if (last) steps.push(last);
+  return steps.length > MAX_STEPS_SHOWN ? steps.slice(steps.length - MAX_STEPS_SHOWN) : steps;
+}
+
+function finding(ctx: FunctionContext, rule: RuleId, range: SourceRange, message: string, node: WNode,
+  related: Array<{ range: SourceRange; message: string }> = []): Finding {
+  const locks = [...node.state.locks.entries()].filter(([, h]) => h.certainty === 'held').map(([k, h]) => lockName(ctx, k, h));
+  const cond = entryCondition(ctx, node.state);
+  return {
+    rule, severity: RULES[rule].severity, message, function: ctx.fn.name, range,
+    steps: stepsOf(ctx, node, { range, message: cond ? `here (${cond})` : 'here', locks }),
+    related,
+  };
+}
+
+/**
+ * Locks some path of each contract released (or asserted) without taking
+ * them: preconditions of the function. Contract locks are excluded; they
+ * are in every entry state already.
+ */
+function learntPreconditions(run: RunResult, contractKeys: ReadonlySet<string>): Map<string, Map<string, LockMode>> {
+  const out = new Map<string, Map<string, LockMode>>();
+  for (const e of run.exits) {
+    const s = e.node.state;
+    const m = out.get(s.contract) ?? new Map<string, LockMode>();
+    for (const [key, mode] of s.entryHeld) if (!contractKeys.has(key)) m.set(key, mode);
+    out.set(s.contract, m);
+  }
+  return out;
+}
+
+/** Whether every path of each contract already started with all of its contract's preconditions. */
+function uniform(run: RunResult, pre: ReadonlyMap<string, ReadonlyMap<string, LockMode>>): boolean {
+  return run.exits.every((e) => [...(pre.get(e.node.state.contract)?.keys() ?? [])].every((k) => e.node.state.entryHeld.has(k)));
+}
+
+export interface AnalyzeOptions {
+  readonly recordPoints?: boolean;
+  readonly spec?: { readonly set: readonly string[]; readonly clear: readonly string[] };
+}
+
+export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: AnalyzeOptions = {}): FunctionAnalysis & { run: RunResult } {
+  const engine = new Engine(ctx, new Transfer(ctx, env));
+  const contractKeys = new Set(contractGroups(ctx).flat().map((g) => g.key));
+  let run = engine.run({ recordPoints: false, spec: options.spec });
+  let assumptions = new Map<string, Map<string, LockMode>>();
+  // A precondition learnt on one path holds for every path under the same contract: run again with it.
+  for (let round = 0; round < 3; round++) {
+    const learnt = learntPreconditions(run, contractKeys);
+    for (const [c, m] of assumptions) for (const [k, mode] of m) if (!learnt.get(c)?.has(k)) learnt.set(c, new Map(learnt.get(c) ?? []).set(k, mode));
+    if (uniform(run, learnt)) break;
+    assumptions = learnt;
+    run = engine.run({ recordPoints: false, spec: options.spec, assumptions });
+  }
+  // Where paths that cannot be told apart meet with a lock held on one only, everything
+  // downstream would be reported twice (once per path). The lock is blurred there and the
+  // function run again; the join itself is reported if later code touches that lock, and the
+  // returns are judged on the unblurred run, where each path is still itself.
+  const exitRun = run;
+  let mismatches = run.mismatches;
+  if (mismatches.length > 0) {
+    const blur = new Map<number, Set<string>>();
+    for (const m of mismatches) {
+      const set = blur.get(m.block) ?? new Set<string>();
+      set.add(m.key);
+      blur.set(m.block, set);
+    }
+    run = engine.run({ recordPoints: options.recordPoints ?? false, spec: options.spec, assumptions, blur });
+    mismatches = mismatches.filter((m) => run.touchedMaybe.has(m.key));
+  } else if (options.recordPoints) {
+    run = engine.run({ recordPoints: true, spec: options.spec, assumptions });
+  }
+
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  const add = (f: Finding, subject: string): void => {
+    const id = `${f.rule}@${f.range.start}:${subject}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    findings.push(f);
+  };
+  for (const { finding: f, node } of run.findings) add(finding(ctx, f.rule, f.range, f.message, node), f.subject);
+  for (const m of mismatches) {
+    const name = lockName(ctx, m.key, m.holding.state.locks.get(m.key));
+    add({
+      ...finding(ctx, 'lock-join-mismatch', m.range,
+        `paths meet here with ${name} held on one and not on the other, and nothing the code can test tells them apart`, m.holding),
+      related: [{ range: m.notHolding.step?.range ?? m.range, message: `on this path ${name} is not held` }],
+    }, m.key);
+  }
+  for (const f of checkExits(ctx, exitRun.exits)) add(finding(ctx, f.rule, f.range, f.message, f.node, f.related), f.subject);
+  for (const { note, node } of run.notes) {
+    add({ ...finding(ctx, note.rule, note.range, note.message, node), steps: [] }, note.subject);
+  }
+  if (run.incomplete) {
+    add({
+      rule: 'analysis-incomplete', severity: 'information', function: ctx.fn.name, range: ctx.fn.nameRange,
+      message: `${ctx.fn.name}() was only partly analysed: ${run.incomplete}`, steps: [], related: [],
+    }, 'budget');
+  }
+  findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
+  return {
+    name: ctx.fn.name, findings, paths: exitRun.exits.length, points: run.points, context: ctx,
+    incomplete: run.incomplete ?? exitRun.incomplete, exits: exitRun.exits, run,
+  };
+}
+
+/** Summaries of the file's functions, computed on demand and memoised by the flags they are given. */
+export class SummaryCache implements CallEnv {
+  private readonly cache = new Map<string, Summary | undefined>();
+  private readonly inProgress = new Set<string>();
+  private readonly byName = new Map<string, FunctionIR>();
+
+  constructor(file: FileIR, private readonly config: JailcheckConfig, private readonly facts: FileFacts) {
+    for (const fn of file.functions) if (fn.problems.length === 0) this.byName.set(fn.name, fn);
+  }
+
+  summaryOf(callee: string, args: readonly Value[]): Summary | undefined {
+    const fn = this.byName.get(callee);
+    if (!fn) return undefined;
+    const ctx = new FunctionContext(fn, this.config, this.facts);
+    const fp = flagParamOf(ctx);
+    let spec: { set: string[]; clear: string[] } | undefined;
+    if (fp !== undefined) {
+      const v = args[fn.params.findIndex((p) => p.name === fp)];
+      if (v?.k === 'bits') spec = { set: [...v.set], clear: v.exact ? [] : [...v.clear] };
+      if (v?.k === 'bits' && v.exact) {
+        // An exact flag word: every bit the callee tests and the word lacks is clear.
+        const tested = new Set(contractGroups(ctx).flat().map((g) => g.bit));
+        for (const b of ctx.vocabulary.flagContracts.map((c) => c.bit)) tested.add(b);
+        spec = { set: [...v.set], clear: [...tested].filter((b) => !v.set.includes(b)).concat(v.clear) };
+      }
+    }
+    const key = `${callee}|${spec ? `${spec.set.sort()}/${[...new Set(spec.clear)].sort()}` : ''}`;
+    if (this.cache.has(key)) return this.cache.get(key);
+    if (this.inProgress.has(callee)) return undefined;
+    this.inProgress.add(callee);
+    try {
+      const result = analyzeFunction(ctx, this, { spec });
+      const contractBits = new Map<string, Map<string, string>>();
+      for (const g of contractGroups(ctx)) for (const c of g) contractBits.set(c.bit, new Map([[c.key, c.bit]]));
+      const outcomes = new Map<string, Outcome>();
+      // A function that promises to release every lock its flags describe is taken at its word
+      // by its callers; where it breaks the promise, that is reported in the function itself.
+      const promises = this.config.vocabulary.releasesContractLocks.includes(callee);
+      for (const e of result.exits) {
+        const o = outcomeOf(e.node.state, e.ret, fp, contractBits, promises);
+        outcomes.set(o.signature, o);
+      }
+      const summary: Summary = { params: fn.params.map((p) => p.name), flagParam: fp, outcomes: [...outcomes.values()] };
+      this.cache.set(key, summary);
+      return summary;
+    } finally {
+      this.inProgress.delete(callee);
+    }
+  }
+}
+
+export function fileFacts(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }): FileFacts {
+  return { flagGroups: file.flagGroups ?? {}, functions: new Set(file.functions.map((f) => f.name)) };
+}
+
+export function analyzeFile(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }, config: JailcheckConfig,
+  options: { recordPoints?: boolean; only?: ReadonlySet<string> } = {}): FileAnalysis {
+  const facts = fileFacts(file);
+  const env = new SummaryCache(file, config, facts);
+  const functions = new Map<string, FunctionAnalysis>();
+  const findings: Finding[] = [];
+  for (const fn of file.functions) {
+    if (options.only && !options.only.has(fn.name)) continue;
+    if (fn.problems.length > 0) {
+      findings.push({
+        rule: 'parse-problem', severity: 'information', function: fn.name, range: fn.nameRange,
+        message: `${fn.name}() was not analysed: ${fn.problems[0]!.message}`, steps: [], related: [],
+      });
+      continue;
+    }
+    const ctx = new FunctionContext(fn, config, facts);
+    try {
+      const a = analyzeFunction(ctx, env, { recordPoints: options.recordPoints });
+      functions.set(fn.name, a);
+      findings.push(...a.findings);
+    } catch (err) {
+      // An internal error costs one function, and says so: it is a bug in jailcheck, not in the code.
+      findings.push({
+        rule: 'analysis-incomplete', severity: 'information', function: fn.name, range: fn.nameRange,
+        message: `${fn.name}() was not analysed: internal error in jailcheck (${err instanceof Error ? err.message : String(err)}); please report it`,
+        steps: [], related: [],
+      });
+    }
+  }
+  findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
+  return { findings, functions };
+}

@@ -1,0 +1,586 @@
+/**
+ * What each IR operation does to an abstract state: lock operations,
+ * counter changes, assignments, assertions and calls. An operation can
+ * split a path (a trylock that succeeds or fails, a refcount_release that
+ * does or does not reach zero) and can find a problem on the way.
+ */
+import type { AssignOp, CallOp, CountOp, Expr, LockMode, LockOp, Op, ScopeLockOp, SourceRange } from '../ir';
+import type { RuleId } from '../findings';
+import type { FunctionContext } from './context';
+import { counterFact, decide, refine } from './conditions';
+import { describeObject, existedAtEntry, ObjId, rebaseObject } from './objects';
+import { AState, CounterFact, LockHold, UNKNOWN, Value, setCounter, setTemp, setVar } from './state';
+import type { CallEnv, Outcome } from './summaries';
+
+export interface RawFinding {
+  readonly rule: RuleId;
+  readonly range: SourceRange;
+  readonly message: string;
+  /** Distinguishes findings at the same place (the lock or counter concerned). */
+  readonly subject: string;
+}
+
+export interface Note {
+  readonly rule: 'unmodelled-call';
+  readonly range: SourceRange;
+  readonly message: string;
+  readonly subject: string;
+}
+
+/** One successor of an operation, with the line a path display shows for it. */
+export interface Successor {
+  readonly state: AState;
+  readonly message?: string;
+}
+
+export interface StepResult {
+  readonly next: Successor[];
+  readonly findings: RawFinding[];
+  readonly notes: Note[];
+}
+
+const ALLOCATORS = new Set(['malloc', 'uma_zalloc', 'mallocarray']);
+
+function lockDisplay(ctx: FunctionContext, key: string, written: string): string {
+  const hash = key.lastIndexOf('#');
+  if (hash < 0) return written;
+  const obj = key.slice(0, hash);
+  const natural = `${describeObject(obj, ctx.vocabulary.parentField, '')}->${key.slice(hash + 1)}`;
+  if (natural.startsWith('->') || natural === written || natural.startsWith('an object') || obj.startsWith('n:') || obj.startsWith('a:')) return written;
+  return `${written} (that is, ${natural})`;
+}
+
+/** A readable name for a lock key, for lists of held locks. */
+export function lockName(ctx: FunctionContext, key: string, hold?: LockHold): string {
+  const hash = key.lastIndexOf('#');
+  if (hash < 0) return key.replace(/^[gv]:/, '');
+  const obj = key.slice(0, hash);
+  if (obj.startsWith('n:') || obj.startsWith('a:')) return hold?.text ?? `${describeObject(obj, ctx.vocabulary.parentField)}->${key.slice(hash + 1)}`;
+  return `${describeObject(obj, ctx.vocabulary.parentField)}->${key.slice(hash + 1)}`;
+}
+
+/**
+ * Ancestors named through the parent chain (`p:pr^2`) are walked by loops;
+ * remembering, per ancestor, that its lock was released or how much its
+ * counters moved would make every trip count a different path. Their
+ * counter values and held locks are tracked; the rest is not.
+ */
+function isAncestorKey(key: string): boolean {
+  return key.includes('^');
+}
+
+function lockKeyObject(key: string): ObjId {
+  const hash = key.lastIndexOf('#');
+  return hash < 0 ? key : key.slice(0, hash);
+}
+
+export class Transfer {
+  constructor(private readonly ctx: FunctionContext, private readonly env: CallEnv) {}
+
+  apply(s: AState, op: Op): StepResult {
+    switch (op.kind) {
+      case 'lock': return this.lock(s, op);
+      case 'scope-lock': return this.scopeLock(s, op);
+      case 'count': return this.count(s, op);
+      case 'assign': return { next: [{ state: this.assign(s, op) }], findings: [], notes: [] };
+      case 'assert': {
+        // The code's own invariant: a path on which it is false panics instead of going on.
+        const t = refine(this.ctx, s, op.cond, true);
+        return { next: t ? [{ state: t }] : [], findings: [], notes: [] };
+      }
+      case 'call': return this.call(s, op);
+    }
+  }
+
+  private result(states: Successor[], findings: RawFinding[] = [], notes: Note[] = []): StepResult {
+    return { next: states, findings, notes };
+  }
+
+  // ---- locks -------------------------------------------------------------
+
+  private acquire(s: AState, key: string, hold: LockHold, written: string, range: SourceRange, findings: RawFinding[]): AState {
+    const held = s.locks.get(key);
+    if (held && held.certainty === 'held') {
+      const recursiveShared = held.mode === 'shared' && hold.mode === 'shared' && hold.lockClass !== 'mtx';
+      if (!recursiveShared) {
+        findings.push({
+          rule: 'lock-double-acquire', range, subject: key,
+          message: `${lockDisplay(this.ctx, key, written)} is acquired while this thread already holds it${held.mode !== hold.mode ? ` (${held.mode})` : ''}; a non-recursive lock taken twice deadlocks or panics`,
+        });
+      }
+    }
+    const locks = new Map(s.locks);
+    locks.set(key, hold);
+    if (isAncestorKey(key) || s.known.has(key)) return { ...s, locks };
+    const known = new Set(s.known);
+    known.add(key);
+    return { ...s, locks, known };
+  }
+
+  private release(s: AState, key: string, mode: LockMode | undefined, written: string, range: SourceRange, findings: RawFinding[], what = 'released'): AState {
+    const held = s.locks.get(key);
+    let state = s;
+    if (!held) {
+      if (s.known.has(key)) {
+        findings.push({
+          rule: 'lock-release-not-held', range, subject: key,
+          message: `${lockDisplay(this.ctx, key, written)} is ${what} on a path where it is not held`,
+        });
+      } else if (existedAtEntry(lockKeyObject(key))) {
+        // Released without being taken on this path: the caller must hold it. Record the precondition.
+        const entryHeld = new Map(s.entryHeld);
+        entryHeld.set(key, mode ?? 'exclusive');
+        state = { ...s, entryHeld };
+      }
+    } else if (held.certainty === 'held' && mode && held.mode !== mode && !held.anyMode) {
+      findings.push({
+        rule: 'lock-wrong-mode', range, subject: key,
+        message: `${lockDisplay(this.ctx, key, written)} is held ${held.mode} but ${what} as ${mode}`,
+      });
+    }
+    const locks = new Map(state.locks);
+    locks.delete(key);
+    if (isAncestorKey(key) || state.known.has(key)) return { ...state, locks };
+    const known = new Set(state.known);
+    known.add(key);
+    return { ...state, locks, known };
+  }
+
+  /** Before a trylock's failure path or an upgrade: is the lock's state at entry still open? */
+  private assumeHeldAtEntry(s: AState, key: string, mode: LockMode, hold: LockHold): AState {
+    if (s.known.has(key) || s.locks.has(key) || !existedAtEntry(lockKeyObject(key))) return s;
+    const entryHeld = new Map(s.entryHeld);
+    entryHeld.set(key, mode);
+    const locks = new Map(s.locks);
+    locks.set(key, hold);
+    const known = new Set(s.known);
+    known.add(key);
+    return { ...s, entryHeld, locks, known };
+  }
+
+  private lock(s: AState, op: LockOp): StepResult {
+    const key = this.ctx.lockKey(op.lock, s);
+    if (key === undefined) return this.result([{ state: s }]);
+    const findings: RawFinding[] = [];
+    const hold = (mode: LockMode): LockHold => ({ mode, lockClass: op.lockClass, certainty: 'held', text: op.lockText });
+    const shown = lockDisplay(this.ctx, key, op.lockText);
+    switch (op.action) {
+      case 'acquire':
+        return this.result([{ state: this.acquire(s, key, hold(op.mode ?? 'exclusive'), op.lockText, op.range, findings), message: `${shown} acquired${op.mode === 'shared' ? ' shared' : ''}` }], findings);
+      case 'release':
+        return this.result([{ state: this.release(s, key, op.mode, op.lockText, op.range, findings), message: `${shown} released` }], findings);
+      case 'try-acquire': {
+        const ok = setTemp(this.acquire(s, key, hold(op.mode ?? 'exclusive'), op.lockText, op.range, findings), op.result!, { k: 'int', value: 1, zero: false });
+        const fail = setTemp(s, op.result!, { k: 'int', value: 0, zero: true });
+        return this.result([
+          { state: ok, message: `${op.callee}() succeeds: ${shown} acquired` },
+          { state: fail, message: `${op.callee}() fails: ${shown} not acquired` },
+        ], findings);
+      }
+      case 'try-upgrade':
+      case 'upgrade': {
+        const base = this.assumeHeldAtEntry(s, key, 'shared', hold('shared'));
+        const held = base.locks.get(key);
+        if (!held) {
+          if (base.known.has(key)) findings.push({ rule: 'lock-release-not-held', range: op.range, subject: key, message: `${shown} is upgraded on a path where it is not held` });
+          return this.result([{ state: base }], findings);
+        }
+        if (held.certainty === 'held' && held.mode === 'exclusive') {
+          findings.push({ rule: 'lock-wrong-mode', range: op.range, subject: key, message: `${shown} is upgraded but is already held exclusive` });
+        }
+        const up = this.replaceHold(base, key, { ...held, mode: 'exclusive' });
+        if (op.action === 'upgrade') return this.result([{ state: up, message: `${shown} upgraded` }], findings);
+        return this.result([
+          { state: setTemp(up, op.result!, { k: 'int', value: 1, zero: false }), message: `${op.callee}() succeeds: ${shown} now exclusive` },
+          { state: setTemp(base, op.result!, { k: 'int', value: 0, zero: true }), message: `${op.callee}() fails: ${shown} still shared` },
+        ], findings);
+      }
+      case 'downgrade': {
+        const base = this.assumeHeldAtEntry(s, key, 'exclusive', hold('exclusive'));
+        const held = base.locks.get(key);
+        if (!held) {
+          if (base.known.has(key)) findings.push({ rule: 'lock-release-not-held', range: op.range, subject: key, message: `${shown} is downgraded on a path where it is not held` });
+          return this.result([{ state: base }], findings);
+        }
+        if (held.certainty === 'held' && held.mode === 'shared') {
+          findings.push({ rule: 'lock-wrong-mode', range: op.range, subject: key, message: `${shown} is downgraded but is held shared` });
+        }
+        return this.result([{ state: this.replaceHold(base, key, { ...held, mode: 'shared' }), message: `${shown} downgraded to shared` }], findings);
+      }
+      case 'assert-held': {
+        const held = s.locks.get(key);
+        if (held) {
+          if (held.certainty === 'held' && op.mode && held.mode !== op.mode) {
+            findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown} held ${op.mode}, but it is held ${held.mode} here` });
+          }
+          return this.result([{ state: s }], findings);
+        }
+        if (s.known.has(key)) {
+          findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown} held, but it is not held on this path` });
+          return this.result([{ state: s }], findings);
+        }
+        // An assertion about a lock the path has not touched states what the caller provides.
+        const asserted = op.mode ? hold(op.mode) : { ...hold('exclusive'), anyMode: true };
+        return this.result([{ state: this.assumeHeldAtEntry(s, key, op.mode ?? 'exclusive', asserted) }], findings);
+      }
+      case 'assert-not-held': {
+        const held = s.locks.get(key);
+        if (held && held.certainty === 'held') {
+          findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown} not held, but this thread holds it here` });
+        }
+        const known = new Set(s.known);
+        known.add(key);
+        return this.result([{ state: held ? s : { ...s, known } }], findings);
+      }
+    }
+  }
+
+  private replaceHold(s: AState, key: string, hold: LockHold): AState {
+    const locks = new Map(s.locks);
+    locks.set(key, hold);
+    return { ...s, locks };
+  }
+
+  /** The lock an iteration macro holds for its body: never reported, it is the macro's business. */
+  private scopeLock(s: AState, op: ScopeLockOp): StepResult {
+    const key = this.ctx.lockKey(op.lock, s);
+    if (key === undefined) return this.result([{ state: s }]);
+    const locks = new Map(s.locks);
+    if (op.action === 'acquire') locks.set(key, { mode: 'exclusive', lockClass: op.lockClass, certainty: 'held', text: op.lockText });
+    else locks.delete(key);
+    const known = new Set(s.known);
+    known.add(key);
+    return this.result([{ state: { ...s, locks, known } }]);
+  }
+
+  // ---- counters ----------------------------------------------------------
+
+  private clampFact(f: CounterFact): CounterFact {
+    const limit = this.ctx.counterLimit;
+    let { delta, approx } = f;
+    if (typeof delta === 'number' && Math.abs(delta) > limit) {
+      delta = Math.sign(delta) * limit;
+      approx = true;
+    }
+    const lo = Math.min(Math.max(0, f.lo), limit);
+    const hi = f.hi > limit * 2 ? Infinity : f.hi;
+    return { delta, lo, hi, approx, tested: f.tested };
+  }
+
+  /** Shifts temps that hold this counter's value, so `x--` keeps meaning the old value. */
+  private shiftTemps(s: AState, key: string, amount: number): AState {
+    let temps: Map<number, Value> | undefined;
+    for (const [id, v] of s.temps) {
+      if (v.k === 'cnt' && v.key === key) {
+        temps ??= new Map(s.temps);
+        temps.set(id, { ...v, adjust: v.adjust - amount });
+      }
+    }
+    return temps ? { ...s, temps } : s;
+  }
+
+  private add(s: AState, key: string, amount: number, op: CountOp, findings: RawFinding[]): AState {
+    const f = counterFact(s, key);
+    if (key.includes('^*')) {
+      // "Some ancestor further up" stands for different jails on different trips: no value is known.
+      const blurred = this.clampFact({ delta: f.delta === 'set' ? 'set' : f.delta + amount, lo: 0, hi: Infinity, approx: true });
+      return this.shiftTemps(setCounter(s, key, blurred), key, amount);
+    }
+    if (amount < 0 && f.hi + amount < 0) {
+      findings.push({
+        rule: 'refcount-below-zero', range: op.range, subject: key,
+        message: `${op.targetText} is decremented below zero: on this path it is ${f.hi === 0 ? '0' : `at most ${f.hi}`} here`,
+      });
+    }
+    const next = this.clampFact({
+      delta: f.delta === 'set' ? 'set' : isAncestorKey(key) ? 0 : f.delta + amount,
+      lo: f.lo + amount,
+      hi: f.hi === Infinity ? Infinity : Math.max(0, f.hi + amount),
+      approx: f.approx,
+      tested: f.tested,
+    });
+    return this.shiftTemps(setCounter(s, key, next), key, amount);
+  }
+
+  private count(s: AState, op: CountOp): StepResult {
+    const key = this.ctx.counterKey(op.target, s);
+    if (key === undefined) return this.result([{ state: op.result !== undefined ? setTemp(s, op.result, UNKNOWN) : s }]);
+    const findings: RawFinding[] = [];
+    const text = op.targetText;
+    const ch = op.change;
+    switch (ch.kind) {
+      case 'add': {
+        let next = this.add(s, key, ch.amount, op, findings);
+        if (op.result !== undefined) next = setTemp(next, op.result, { k: 'cnt', key, adjust: op.resultIs === 'before' ? -ch.amount : 0 });
+        const verb = ch.amount > 0 ? `incremented${ch.amount > 1 ? ` by ${ch.amount}` : ''}` : `decremented${ch.amount < -1 ? ` by ${-ch.amount}` : ''}`;
+        return this.result([{ state: next, message: `${text} ${verb}` }], findings);
+      }
+      case 'set': {
+        const f = counterFact(s, key);
+        const v = ch.value;
+        const next = setCounter(s, key, this.clampFact({ delta: 'set', lo: v ?? 0, hi: v ?? Infinity, approx: f.approx }));
+        return this.result([{ state: next, message: `${text} set${v !== null ? ` to ${v}` : ''}` }]);
+      }
+      case 'release': {
+        const a = ch.amount;
+        const f = counterFact(s, key);
+        const out: Successor[] = [];
+        // Reaches zero: the value was exactly `a`.
+        if (f.lo <= a && a <= f.hi) {
+          const z = setCounter(s, key, { ...f, lo: a, hi: a, tested: true });
+          out.push({ state: setTemp(this.add(z, key, -a, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: `${op.callee}(&${text}) releases the last reference` });
+        }
+        if (f.hi > a) {
+          const nz = setCounter(s, key, { ...f, lo: Math.max(f.lo, a + 1), tested: true });
+          out.push({ state: setTemp(this.add(nz, key, -a, op, findings), op.result!, { k: 'int', value: 0, zero: true }), message: `${op.callee}(&${text}) leaves references` });
+        }
+        if (out.length === 0) out.push({ state: setTemp(this.add(s, key, -a, op, findings), op.result!, { k: 'int', value: 0, zero: true }) });
+        return this.result(out, findings);
+      }
+      case 'release-if-not-last': {
+        const f = counterFact(s, key);
+        const out: Successor[] = [];
+        if (f.hi > 1) {
+          const more = setCounter(s, key, { ...f, lo: Math.max(f.lo, 2), tested: true });
+          out.push({ state: setTemp(this.add(more, key, -1, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: `${op.callee}(&${text}) releases (not the last reference)` });
+        }
+        if (f.lo <= 1) {
+          const last = setCounter(s, key, { ...f, lo: Math.min(f.lo, 1), hi: Math.min(f.hi, 1), tested: true });
+          out.push({ state: setTemp(last, op.result!, { k: 'int', value: 0, zero: true }), message: `${op.callee}(&${text}) refuses: this is the last reference` });
+        }
+        return this.result(out, findings);
+      }
+      case 'acquire-if-not-zero': {
+        const f = counterFact(s, key);
+        const out: Successor[] = [];
+        if (f.hi >= 1) {
+          const live = setCounter(s, key, { ...f, lo: Math.max(f.lo, 1), tested: true });
+          out.push({ state: setTemp(this.add(live, key, 1, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: `${op.callee}(&${text}) takes a reference` });
+        }
+        if (f.lo === 0) {
+          const dead = setCounter(s, key, { ...f, hi: 0, tested: true });
+          out.push({ state: setTemp(dead, op.result!, { k: 'int', value: 0, zero: true }), message: `${op.callee}(&${text}) refuses: the count is zero` });
+        }
+        return this.result(out, findings);
+      }
+    }
+  }
+
+  // ---- assignments -------------------------------------------------------
+
+  private assign(s: AState, op: AssignOp): AState {
+    const ctx = this.ctx;
+    const site = op.range.start;
+    const compound = (target: Expr): Expr => {
+      if (op.op === '=') return op.value;
+      const binop = op.op.slice(0, -1) as '|' | '&' | '+' | '-';
+      return { kind: 'binary', op: binop, left: target, right: op.value };
+    };
+    if (op.target.kind === 'temp') return setTemp(s, op.target.id, ctx.valueOf(op.value, s, site));
+    if (op.target.kind === 'name') {
+      const name = op.target.name;
+      let v = ctx.valueOf(compound(op.target), s, site);
+      if (v.k === 'bits' && v.entry && op.op === '=') v = { ...v, entry: undefined };
+      if (v.k === 'bits' && op.op !== '=' && v.entry) v = { ...v, entry: undefined };
+      if (v.k === 'unknown' && op.op === '=' && ctx.isPointerVar(name)) {
+        v = { k: 'ptr', obj: `n:${site}`, nullness: 'maybe' };
+      }
+      if (v.k === 'unknown' && !ctx.flagVars.has(name)) {
+        if (!s.vars.has(name)) return s;
+        const vars = new Map(s.vars);
+        vars.delete(name);
+        return { ...s, vars };
+      }
+      return setVar(s, name, v);
+    }
+    if (op.target.kind === 'field') {
+      const base = ctx.objectOf(op.target.base, s);
+      if (base === undefined) return s;
+      if (op.target.field === ctx.vocabulary.parentField) {
+        // `pr->pr_parent = ppr`: a new jail's parent is now known.
+        const v = ctx.valueOf(op.value, s, site);
+        return v.k === 'ptr' ? setVar(s, `^${base}`, v) : s;
+      }
+      const prefix = `${base}.${op.target.field}&`;
+      const mask = op.value.kind === 'unary' && op.value.op === '~' ? ctx.maskOfConstant(op.value.operand) : ctx.maskOfConstant(op.value);
+      if (op.op === '|=' && mask && !(op.value.kind === 'unary')) {
+        let out = s;
+        for (const b of mask) out = { ...out, facts: new Map(out.facts).set(prefix + b, true) };
+        return out;
+      }
+      if (op.op === '&=' && mask && op.value.kind === 'unary') {
+        let out = s;
+        for (const b of mask) out = { ...out, facts: new Map(out.facts).set(prefix + b, false) };
+        return out;
+      }
+      // Any other store to the field forgets what was known of its bits.
+      let facts: Map<string, boolean> | undefined;
+      for (const k of s.facts.keys()) {
+        if (k.startsWith(prefix)) {
+          facts ??= new Map(s.facts);
+          facts.delete(k);
+        }
+      }
+      return facts ? { ...s, facts } : s;
+    }
+    return s;
+  }
+
+  // ---- calls -------------------------------------------------------------
+
+  private call(s: AState, op: CallOp): StepResult {
+    const ctx = this.ctx;
+    if (ALLOCATORS.has(op.callee)) {
+      return this.result([{ state: op.result !== undefined ? setTemp(s, op.result, { k: 'ptr', obj: `a:${op.range.start}`, nullness: 'maybe' }) : s }]);
+    }
+    if (ctx.file.functions.has(op.callee)) {
+      const applied = this.applySummary(s, op);
+      if (applied) return applied;
+    }
+    const notes: Note[] = [];
+    if (!ctx.vocabulary.lockNeutralCalls.includes(op.callee)) {
+      // A call that is handed a lock we track may change it behind our back: say so, do not guess.
+      op.args.forEach((a, i) => {
+        if (a.kind !== 'addr') return;
+        const key = ctx.lockKey(a.operand, s);
+        if (key !== undefined && s.locks.has(key)) {
+          notes.push({
+            rule: 'unmodelled-call', range: op.range, subject: `${op.callee}:${key}`,
+            message: `${op.callee}() is passed ${op.argTexts[i] ?? 'a lock'}, which is held here; its effect on that lock is not modelled`,
+          });
+        }
+      });
+    }
+    return this.result([{ state: op.result !== undefined ? setTemp(s, op.result, UNKNOWN) : s }], [], notes);
+  }
+
+  private applySummary(s: AState, op: CallOp): StepResult | undefined {
+    const ctx = this.ctx;
+    const summary = this.env.summaryOf(op.callee, op.args.map((a) => ctx.valueOf(a, s, op.range.start)));
+    if (!summary) return undefined;
+    const params = new Map<string, ObjId>();
+    // An object the callee creates and returns becomes a new object of this call.
+    params.set('@return', `n:${op.range.start}`);
+    summary.params.forEach((p, i) => {
+      const a = op.args[i];
+      if (!a) return;
+      const v = ctx.valueOf(a, s, op.range.start);
+      if (v.k === 'ptr') params.set(p, v.obj);
+      else {
+        const o = ctx.objectOf(a, s);
+        if (o !== undefined) params.set(p, o);
+      }
+    });
+    const findings: RawFinding[] = [];
+    const next: Successor[] = [];
+    const seen = new Set<string>();
+    const flagArg = summary.flagParam !== undefined ? op.args[summary.params.indexOf(summary.flagParam)] : undefined;
+    for (const outcome of summary.outcomes) {
+      let state: AState | null = s;
+      // The outcome happened under some entry bits; on this path the argument must allow them.
+      if (flagArg && outcome.entryBits) state = this.constrainFlags(state, flagArg, outcome);
+      if (!state) continue;
+      const argBits = flagArg ? ctx.valueOf(flagArg, state, op.range.start) : undefined;
+      const promised = (bit: string): boolean => argBits?.k === 'bits' && argBits.set.includes(bit);
+      const applied = this.applyOutcome(state, op, outcome, params, findings, promised);
+      if (seen.has(outcome.signature)) continue;
+      seen.add(outcome.signature);
+      next.push({ state: applied.state, message: `${op.callee}() ${applied.message}` });
+    }
+    if (next.length === 0) return { next: [{ state: op.result !== undefined ? setTemp(s, op.result, UNKNOWN) : s }], findings, notes: [] };
+    return { next, findings, notes: [] };
+  }
+
+  private constrainFlags(s: AState, arg: Expr, outcome: Outcome): AState | null {
+    let state: AState | null = s;
+    for (const b of outcome.entryBits!.set) {
+      if (!state) return null;
+      state = refine(this.ctx, state, { kind: 'binary', op: '&', left: arg, right: { kind: 'name', name: b } }, true);
+    }
+    for (const b of outcome.entryBits!.clear) {
+      if (!state) return null;
+      state = refine(this.ctx, state, { kind: 'binary', op: '&', left: arg, right: { kind: 'name', name: b } }, false);
+    }
+    return state;
+  }
+
+  private applyOutcome(s: AState, op: CallOp, outcome: Outcome, params: ReadonlyMap<string, ObjId>, findings: RawFinding[],
+    promised: (bit: string) => boolean): { state: AState; message: string } {
+    const ctx = this.ctx;
+    const said: string[] = [];
+    let state = s;
+    const rebase = (key: string): string | undefined => {
+      const hash = key.lastIndexOf('#');
+      if (hash < 0) return key.startsWith('g:') ? key : undefined;
+      const obj = rebaseObject(key.slice(0, hash), params, ctx.maxDepth);
+      return obj === undefined ? undefined : `${obj}#${key.slice(hash + 1)}`;
+    };
+    for (const r of outcome.requires) {
+      const key = rebase(r.key);
+      if (key === undefined) continue;
+      const held = state.locks.get(key);
+      const name = lockName(ctx, key, held);
+      // A contract requirement is the caller's promise only when its flag is certainly passed.
+      const certain = r.because === undefined || promised(r.because);
+      if (!held && state.known.has(key) && certain) {
+        findings.push({
+          rule: 'lock-contract-violated', range: op.range, subject: key,
+          message: `${op.callee}() expects ${name} held${r.because ? ` (${r.because})` : ''}, but it is not held here`,
+        });
+      } else if (held && held.certainty === 'held' && held.mode !== r.mode && r.because && certain && !held.anyMode) {
+        findings.push({
+          rule: 'lock-contract-violated', range: op.range, subject: key,
+          message: `${op.callee}() expects ${name} held ${r.mode} (${r.because}), but it is held ${held.mode} here`,
+        });
+      } else if (!held && !state.known.has(key) && existedAtEntry(lockKeyObject(key))) {
+        const entryHeld = new Map(state.entryHeld);
+        entryHeld.set(key, r.mode);
+        const locks = new Map(state.locks);
+        locks.set(key, { mode: r.mode, lockClass: 'mtx', certainty: 'held', text: name });
+        const known = new Set(state.known);
+        known.add(key);
+        state = { ...state, entryHeld, locks, known };
+      }
+    }
+    for (const r of outcome.released) {
+      const key = rebase(r.key);
+      if (key === undefined) continue;
+      said.push(`releases ${lockName(ctx, key, state.locks.get(key))}`);
+      const locks = new Map(state.locks);
+      locks.delete(key);
+      const known = new Set(state.known);
+      known.add(key);
+      state = { ...state, locks, known };
+    }
+    for (const a of outcome.acquired) {
+      const key = rebase(a.key);
+      if (key === undefined) continue;
+      state = this.acquire(state, key, a.hold, lockName(ctx, key, a.hold), op.range, findings);
+      said.push(`returns holding ${lockName(ctx, key, a.hold)}`);
+    }
+    for (const c of outcome.counters) {
+      const obj = rebaseObject(c.key.slice(0, c.key.lastIndexOf('.')), params, ctx.maxDepth);
+      if (obj === undefined) continue;
+      const key = `${obj}.${c.key.slice(c.key.lastIndexOf('.') + 1)}`;
+      const f = counterFact(state, key);
+      said.push(c.delta === 'set' ? `sets ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)}`
+        : `changes ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)} by ${c.delta > 0 ? '+' : ''}${c.delta}`);
+      state = setCounter(state, key, this.clampFact(c.delta === 'set'
+        ? { delta: 'set', lo: 0, hi: Infinity, approx: f.approx }
+        : { delta: f.delta === 'set' ? 'set' : f.delta + c.delta, lo: f.lo + c.delta, hi: f.hi === Infinity ? Infinity : Math.max(0, f.hi + c.delta), approx: f.approx || c.approx }));
+    }
+    if (op.result !== undefined) {
+      let v: Value = UNKNOWN;
+      const r = outcome.ret;
+      if (r.k === 'ptr') {
+        const rebased = rebaseObject(r.obj, params, ctx.maxDepth);
+        v = { k: 'ptr', obj: rebased ?? `n:${op.range.start}`, nullness: r.nullness };
+      } else if (r.k === 'null' || r.k === 'int') v = r;
+      state = setTemp(state, op.result, v);
+      if (r.k === 'null') said.push('returns NULL');
+    }
+    return { state, message: said.length ? said.join(', ') : 'returns' };
+  }
+}
+
+export { decide };
