@@ -112,6 +112,10 @@ export function extractFunction(found: FunctionSite, text: string, options: Extr
 }
 
 /** `#define NAME 0x04` constants and `#define NAME (A | B)` flag groups of the file. */
+export function fileDefinesOf(root: SyntaxNode): { constants: Record<string, number>; groups: Record<string, string[]> } {
+  return fileDefines(root);
+}
+
 function fileDefines(root: SyntaxNode): { constants: Record<string, number>; groups: Record<string, string[]> } {
   const constants: Record<string, number> = {};
   const groups: Record<string, string[]> = {};

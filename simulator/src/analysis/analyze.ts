@@ -85,7 +85,8 @@ export interface AnalyzeOptions {
 export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: AnalyzeOptions = {}): FunctionAnalysis & { run: RunResult } {
   const engine = new Engine(ctx, new Transfer(ctx, env));
   const contractKeys = new Set(contractGroups(ctx).flat().map((g) => g.key));
-  let run = engine.run({ recordPoints: false, spec: options.spec });
+  const record = options.recordPoints ?? false;
+  let run = engine.run({ recordPoints: record, spec: options.spec });
   let assumptions = new Map<string, Map<string, LockMode>>();
   // A precondition learnt on one path holds for every path under the same contract: run again with it.
   for (let round = 0; round < 3; round++) {
@@ -93,7 +94,7 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
     for (const [c, m] of assumptions) for (const [k, mode] of m) if (!learnt.get(c)?.has(k)) learnt.set(c, new Map(learnt.get(c) ?? []).set(k, mode));
     if (uniform(run, learnt)) break;
     assumptions = learnt;
-    run = engine.run({ recordPoints: false, spec: options.spec, assumptions });
+    run = engine.run({ recordPoints: record, spec: options.spec, assumptions });
   }
   // Where paths that cannot be told apart meet with a lock held on one only, everything
   // downstream would be reported twice (once per path). The lock is blurred there and the
@@ -108,10 +109,8 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
       set.add(m.key);
       blur.set(m.block, set);
     }
-    run = engine.run({ recordPoints: options.recordPoints ?? false, spec: options.spec, assumptions, blur });
+    run = engine.run({ recordPoints: record, spec: options.spec, assumptions, blur });
     mismatches = mismatches.filter((m) => run.touchedMaybe.has(m.key));
-  } else if (options.recordPoints) {
-    run = engine.run({ recordPoints: true, spec: options.spec, assumptions });
   }
 
   const findings: Finding[] = [];
@@ -150,11 +149,17 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
 
 /** Summaries of the file's functions, computed on demand and memoised by the flags they are given. */
 export class SummaryCache implements CallEnv {
-  private readonly cache = new Map<string, Summary | undefined>();
   private readonly inProgress = new Set<string>();
   private readonly byName = new Map<string, FunctionIR>();
 
-  constructor(file: FileIR, private readonly config: JailcheckConfig, private readonly facts: FileFacts) {
+  /**
+   * `store` may outlive one analysis (the language server keeps it across
+   * edits); `version` then names what a summary depends on (the callee's text
+   * and its callees'), so a stale summary is never used.
+   */
+  constructor(file: FileIR, private readonly config: JailcheckConfig, private readonly facts: FileFacts,
+    private readonly cache = new Map<string, Summary | undefined>(),
+    private readonly version: (callee: string) => string = () => '') {
     for (const fn of file.functions) if (fn.problems.length === 0) this.byName.set(fn.name, fn);
   }
 
@@ -174,7 +179,7 @@ export class SummaryCache implements CallEnv {
         spec = { set: [...v.set], clear: [...tested].filter((b) => !v.set.includes(b)).concat(v.clear) };
       }
     }
-    const key = `${callee}|${spec ? `${spec.set.sort()}/${[...new Set(spec.clear)].sort()}` : ''}`;
+    const key = `${callee}@${this.version(callee)}|${spec ? `${spec.set.sort()}/${[...new Set(spec.clear)].sort()}` : ''}`;
     if (this.cache.has(key)) return this.cache.get(key);
     if (this.inProgress.has(callee)) return undefined;
     this.inProgress.add(callee);
@@ -199,38 +204,47 @@ export class SummaryCache implements CallEnv {
   }
 }
 
+/** One function's findings (and its analysis, unless it could not be analysed). */
+export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts, env: CallEnv, recordPoints: boolean):
+  { analysis?: FunctionAnalysis; findings: Finding[] } {
+  if (fn.problems.length > 0) {
+    return {
+      findings: [{
+        rule: 'parse-problem', severity: 'information', function: fn.name, range: fn.nameRange,
+        message: `${fn.name}() was not analysed: ${fn.problems[0]!.message}`, steps: [], related: [],
+      }],
+    };
+  }
+  try {
+    const a = analyzeFunction(new FunctionContext(fn, config, facts), env, { recordPoints });
+    return { analysis: a, findings: a.findings };
+  } catch (err) {
+    // An internal error costs one function, and says so: it is a bug in jailcheck, not in the code.
+    return {
+      findings: [{
+        rule: 'analysis-incomplete', severity: 'information', function: fn.name, range: fn.nameRange,
+        message: `${fn.name}() was not analysed: internal error in jailcheck (${err instanceof Error ? err.message : String(err)}); please report it`,
+        steps: [], related: [],
+      }],
+    };
+  }
+}
+
 export function fileFacts(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }): FileFacts {
   return { flagGroups: file.flagGroups ?? {}, functions: new Set(file.functions.map((f) => f.name)) };
 }
 
 export function analyzeFile(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }, config: JailcheckConfig,
-  options: { recordPoints?: boolean; only?: ReadonlySet<string> } = {}): FileAnalysis {
+  options: { recordPoints?: boolean; only?: ReadonlySet<string>; summaries?: SummaryCache } = {}): FileAnalysis {
   const facts = fileFacts(file);
-  const env = new SummaryCache(file, config, facts);
+  const env = options.summaries ?? new SummaryCache(file, config, facts);
   const functions = new Map<string, FunctionAnalysis>();
   const findings: Finding[] = [];
   for (const fn of file.functions) {
     if (options.only && !options.only.has(fn.name)) continue;
-    if (fn.problems.length > 0) {
-      findings.push({
-        rule: 'parse-problem', severity: 'information', function: fn.name, range: fn.nameRange,
-        message: `${fn.name}() was not analysed: ${fn.problems[0]!.message}`, steps: [], related: [],
-      });
-      continue;
-    }
-    const ctx = new FunctionContext(fn, config, facts);
-    try {
-      const a = analyzeFunction(ctx, env, { recordPoints: options.recordPoints });
-      functions.set(fn.name, a);
-      findings.push(...a.findings);
-    } catch (err) {
-      // An internal error costs one function, and says so: it is a bug in jailcheck, not in the code.
-      findings.push({
-        rule: 'analysis-incomplete', severity: 'information', function: fn.name, range: fn.nameRange,
-        message: `${fn.name}() was not analysed: internal error in jailcheck (${err instanceof Error ? err.message : String(err)}); please report it`,
-        steps: [], related: [],
-      });
-    }
+    const r = analyzeOne(fn, config, facts, env, options.recordPoints ?? false);
+    if (r.analysis) functions.set(fn.name, r.analysis);
+    findings.push(...r.findings);
   }
   findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
   return { findings, functions };
