@@ -95,7 +95,24 @@ test('a mail that quotes two patches at different depths is refused rather than 
   refused(thread, /hunks are quoted at different depths \(lines \d+ and \d+\), so this holds more than one patch/);
 });
 
-test('a patch that creates or deletes the file is refused', () => {
-  refused('--- /dev/null\n+++ b/new.c\n@@ -0,0 +1 @@\n+int x;\n', /creates b\/new\.c/);
-  refused('--- a/old.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-int x;\n', /deletes a\/old\.c/);
+test('a patch that creates, deletes or binary-replaces the base file is refused', () => {
+  const section = (text: string) => () => sectionFor(readPatch(text, 'x.diff'), 'kern_jail.c', 'x.diff');
+  assert.throws(section('--- /dev/null\n+++ b/kern_jail.c\n@@ -0,0 +1 @@\n+int x;\n'), /^PatchInputError: x\.diff: the patch creates b\/kern_jail\.c; jailcheck reviews changes to an existing file$/);
+  assert.throws(section('--- a/kern_jail.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-int x;\n'), /^PatchInputError: x\.diff: the patch deletes a\/kern_jail\.c/);
+  assert.throws(section('diff --git a/kern_jail.c b/kern_jail.c\nindex 1..2 100644\nBinary files a/kern_jail.c and b/kern_jail.c differ\ndiff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n'),
+    /^PatchInputError: x\.diff: the patch changes b\/kern_jail\.c as a binary file/);
+});
+
+test('a git patch that also adds a file and changes a binary one still yields the base file\'s hunks', () => {
+  const patch = [
+    'From 1234 Mon Sep 17 00:00:00 2001', 'Subject: [PATCH] jail: take parent references on revival', '',
+    'diff --git a/doc/logo.png b/doc/logo.png', 'index 1..2 100644', 'GIT binary patch', 'literal 3', 'zcmZ?wbh', '',
+    'diff --git a/sys/kern/new.c b/sys/kern/new.c', 'new file mode 100644', '--- /dev/null', '+++ b/sys/kern/new.c', '@@ -0,0 +1 @@', '+int x;',
+    'diff --git a/sys/kern/kern_jail.c b/sys/kern/kern_jail.c', 'index 3..4 100644', '--- a/sys/kern/kern_jail.c', '+++ b/sys/kern/kern_jail.c',
+    '@@ -1,2 +1,2 @@', ' a', '-b', '+c', '-- ', '2.39.5', '',
+  ].join('\n');
+  const p = readPatch(patch);
+  assert.deepEqual(p.files.map((f) => [f.newName, f.binary, f.hunks.length]),
+    [['b/doc/logo.png', true, 0], ['b/sys/kern/new.c', false, 1], ['b/sys/kern/kern_jail.c', false, 1]]);
+  assert.deepEqual(sectionFor(p, 'kern_jail.c').hunks[0]!.lines.map((l) => `${l.op}${l.text}`), [' a', '-b', '+c']);
 });

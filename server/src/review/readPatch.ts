@@ -43,6 +43,8 @@ export interface PatchHunk {
 export interface FilePatch {
   readonly oldName?: string;
   readonly newName?: string;
+  /** A binary change (`GIT binary patch`, `Binary files … differ`): no hunks to apply. */
+  readonly binary: boolean;
   readonly hunks: readonly PatchHunk[];
   /** The same hunks as the `diff` package parsed them from the repaired text. */
   readonly structured: StructuredPatch;
@@ -192,15 +194,14 @@ export function readPatch(patchText: string, name = 'patch'): ReadPatch {
   let number = 0;
   const close = (): void => {
     if (!current) return;
-    if (current.binary && current.hunks.length === 0) {
-      throw new PatchInputError(`${name}: the patch changes ${current.newName ?? current.oldName ?? 'a file'} as a binary file; jailcheck reviews changes to C source`);
-    }
     if (current.hunks.length > 0) {
       const structured = parsePatch(cleanText(current, current.hunks));
       if (structured.length !== 1 || structured[0]!.hunks.length !== current.hunks.length) {
         throw new Error(`the repaired patch did not parse back into ${current.hunks.length} hunks`);
       }
-      files.push({ oldName: current.oldName, newName: current.newName, hunks: current.hunks, structured: structured[0]! });
+      files.push({ oldName: current.oldName, newName: current.newName, binary: current.binary, hunks: current.hunks, structured: structured[0]! });
+    } else if (current.binary) {
+      files.push({ oldName: current.oldName, newName: current.newName, binary: true, hunks: [], structured: { oldFileName: '', newFileName: '', oldHeader: '', newHeader: '', hunks: [] } });
     }
     current = undefined;
   };
@@ -221,8 +222,11 @@ export function readPatch(patchText: string, name = 'patch'): ReadPatch {
       i++;
       continue;
     }
-    if (/^diff --git /.test(s)) {
+    const git = /^diff --git a\/(\S+) b\/(\S+)$/.exec(s);
+    if (git || s.startsWith('diff --git ')) {
+      // A new file section; its --- and +++ lines, when it has any, name it again.
       close();
+      current = { oldName: git ? `a/${git[1]}` : undefined, newName: git ? `b/${git[2]}` : undefined, binary: false, hunks: [] };
       i++;
       continue;
     }
@@ -243,10 +247,6 @@ export function readPatch(patchText: string, name = 'patch'): ReadPatch {
     i = body.next;
   }
   close();
-  for (const f of files) {
-    if (f.oldName === '/dev/null') throw new PatchInputError(`${name}: the patch creates ${f.newName}; jailcheck reviews changes to an existing file`);
-    if (f.newName === '/dev/null') throw new PatchInputError(`${name}: the patch deletes ${f.oldName}; there is nothing left to review`);
-  }
   return { files, quoteDepth: depth, markersRepaired };
 }
 
@@ -254,12 +254,22 @@ function baseName(p: string): string {
   return p.replace(/\\/g, '/').split('/').pop() ?? p;
 }
 
-/** The file section of the patch that applies to `baseFile`: the only one, or the one named like it. */
+/**
+ * The file section of the patch that applies to `baseFile`: the only one,
+ * or the one named like it. It must change the file, not create, delete or
+ * replace it with binary data.
+ */
 export function sectionFor(patch: ReadPatch, baseFile: string, name = 'patch'): FilePatch {
-  if (patch.files.length === 1) return patch.files[0]!;
   const wanted = baseName(baseFile);
-  const named = patch.files.filter((f) => [f.newName, f.oldName].some((n) => n !== undefined && baseName(n) === wanted));
-  if (named.length === 1) return named[0]!;
-  const names = patch.files.map((f) => f.newName ?? f.oldName ?? '(unnamed)').join(', ');
-  throw new PatchInputError(`${name}: the patch changes ${patch.files.length} files (${names}) and ${named.length === 0 ? 'none' : 'more than one'} is named ${wanted}`);
+  const named = patch.files.filter((f) => [f.newName, f.oldName].some((n) => n !== undefined && n !== '/dev/null' && baseName(n) === wanted));
+  const chosen = patch.files.length === 1 ? patch.files[0] : named.length === 1 ? named[0] : undefined;
+  if (!chosen) {
+    const names = patch.files.map((f) => f.newName ?? f.oldName ?? '(unnamed)').join(', ');
+    throw new PatchInputError(`${name}: the patch changes ${patch.files.length} files (${names}) and ${named.length === 0 ? 'none' : 'more than one'} is named ${wanted}`);
+  }
+  const file = chosen.newName ?? chosen.oldName ?? 'the file';
+  if (chosen.binary) throw new PatchInputError(`${name}: the patch changes ${file} as a binary file; jailcheck reviews changes to C source`);
+  if (chosen.oldName === '/dev/null') throw new PatchInputError(`${name}: the patch creates ${chosen.newName}; jailcheck reviews changes to an existing file`);
+  if (chosen.newName === '/dev/null') throw new PatchInputError(`${name}: the patch deletes ${chosen.oldName}; there is nothing left to review`);
+  return chosen;
 }
