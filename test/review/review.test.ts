@@ -160,3 +160,9 @@ test('findings are compared whatever their rule: a finding outside the touched f
   const c = classify({ findings: [ledger], text }, { findings: [moved, other], text: shifted }, DEFAULT_CONFIG);
   assert.deepEqual({ fixed: c.fixed.length, introduced: c.introduced, unchanged: c.unchanged.length }, { fixed: 0, introduced: [other], unchanged: 1 });
 });
+
+test('comparing two texts ignores a change of line endings: only the first patch\'s findings are introduced', () => {
+  const r = reviewTexts(example(), firstPatch(example()).replace(/\n/g, '\r\n'), { service: service() });
+  assert.equal(r.applied.hunks.length, 1);
+  assert.deepEqual(r.introduced.map((f) => f.rule), ['lock-held-at-return', 'lock-double-acquire']);
+});

@@ -68,8 +68,12 @@ export function reviewPatch(baseText: string, patchText: string, options: Review
  * revision against the working tree). The difference is written as a
  * unified diff and reviewed like any patch, so both paths agree.
  */
-export function reviewTexts(baseText: string, patchedText: string, options: ReviewOptions): ReviewResult {
+export function reviewTexts(baseFile: string, patchedFile: string, options: ReviewOptions): ReviewResult {
   const t0 = performance.now();
+  // Compared with Unix line endings: a file whose endings changed is not a
+  // changed file, and lines and columns (what findings are shown by) are the same.
+  const baseText = baseFile.replace(/\r\n/g, '\n');
+  const patchedText = patchedFile.replace(/\r\n/g, '\n');
   if (baseText === patchedText) {
     const lines = baseText.split('\n').length;
     const applied: AppliedPatch = {
