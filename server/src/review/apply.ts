@@ -92,8 +92,8 @@ function prepare(base: string): Working {
 }
 
 /** The patch with each `+` line replaced by a marker naming it. */
-function marked(file: FilePatch): { patch: StructuredPatch; added: Array<{ hunk: number; line: HunkLine }> } {
-  const added: Array<{ hunk: number; line: HunkLine }> = [];
+function marked(file: FilePatch): { patch: StructuredPatch; added: MarkedLine[] } {
+  const added: MarkedLine[] = [];
   const hunks = file.structured.hunks.map((h, hi) => {
     const own = file.hunks[hi]!.lines;
     if (own.length !== h.lines.length) throw new Error(`hunk ${hi + 1}: ${own.length} lines read but ${h.lines.length} parsed`);
@@ -187,71 +187,60 @@ export function applyFilePatch(base: string, file: FilePatch, opts: ApplyOptions
     }
     throw new Error('applyPatch refused the patch but accepted each of its prefixes');
   }
-  return readBack(work, file, result, added);
+  return readBack(work, file, result, added, opts);
 }
 
 type Slot = { kind: 'base'; index: number } | { kind: 'added'; index: number };
+type MarkedLine = { readonly hunk: number; readonly line: HunkLine };
+type Origin = { kind: 'base'; baseLine: number; patchLine?: number; hunk?: number } | { kind: 'added'; patchLine: number; hunk: number };
+type Fate = { kind: 'kept'; patchedLine: number; patchLine?: number; hunk?: number } | { kind: 'removed'; patchLine: number; hunk: number };
 
-function readBack(work: Working, file: FilePatch, result: string, added: ReadonlyArray<{ hunk: number; line: HunkLine }>): AppliedPatch {
-  const out = result.split('\n');
-  const finalNewline = out[out.length - 1] === '';
-  if (finalNewline) out.pop();
-  const slots: Slot[] = out.map((l) => {
+/** The origin of each line of applyPatch's result; refuses a result in which hunks overlap. */
+function readSlots(result: string[], file: FilePatch, added: readonly MarkedLine[], opts: ApplyOptions): Slot[] {
+  const slots: Slot[] = result.map((l) => {
     if (l.startsWith(TAG)) return { kind: 'base', index: Number(l.slice(1, l.indexOf(END))) };
     if (l.startsWith(ADD)) return { kind: 'added', index: Number(l.slice(1, l.indexOf(END))) };
     throw new Error(`a line of the patched text has no origin: ${JSON.stringify(l)}`);
   });
   // Base lines must come through once each and in order; if fuzz let two
-  // hunks claim the same lines, the result would repeat text. Refuse it.
+  // hunks claim the same lines, the result would repeat text.
   let last = -1;
   for (const [p, s] of slots.entries()) {
     if (s.kind !== 'base') continue;
     if (s.index <= last) {
       const later = slots.slice(p).find((x) => x.kind === 'added');
       const h = file.hunks[later ? added[later.index]!.hunk : file.hunks.length - 1]!;
-      throw new PatchDoesNotApply(`hunk ${h.number} (${h.header}, line ${h.headerLine}) fits only over lines an earlier hunk already changed (around line ${s.index + 1} of the base file): the hunks overlap`,
+      throw new PatchDoesNotApply(`hunk ${h.number} (${h.header}, line ${h.headerLine} of ${opts.patchName ?? 'the patch'}) fits only over lines an earlier hunk already changed (around line ${s.index + 1} of ${opts.baseName ?? 'the base file'}): the hunks overlap`,
         h.number, h.header, oldSide(h)[0]?.text.trim() ?? '', s.index + 1);
     }
     last = s.index;
   }
+  return slots;
+}
 
-  const patchedOrigin: Array<{ kind: 'base'; baseLine: number; patchLine?: number; hunk?: number } | { kind: 'added'; patchLine: number; hunk: number }> = [];
-  const fate: Array<{ kind: 'kept'; patchedLine: number; patchLine?: number; hunk?: number } | { kind: 'removed'; patchLine: number; hunk: number } | undefined> =
-    new Array(work.count).fill(undefined);
-  const addedAt: number[] = new Array(added.length).fill(-1);
-  slots.forEach((s, p) => {
-    if (s.kind === 'base') {
-      patchedOrigin.push({ kind: 'base', baseLine: s.index + 1 });
-      fate[s.index] = { kind: 'kept', patchedLine: p + 1 };
-    } else {
-      const a = added[s.index]!;
-      patchedOrigin.push({ kind: 'added', patchLine: a.line.patchLine, hunk: a.hunk + 1 });
-      addedAt[s.index] = p;
-    }
-  });
-  const removed: number[] = [];
-  fate.forEach((f, i) => { if (!f) removed.push(i); });
-
-  // Walk each hunk alongside the text: `-` lines take the removed base
-  // lines in order, `+` lines their markers, context the base lines between.
-  const placements: HunkPlacement[] = [];
-  const reindent = new Set<number>();
+/**
+ * Walks each hunk alongside the text: `-` lines take the removed base
+ * lines in order, `+` lines their markers, context lines the base lines
+ * between. Records each line's patch line in `origins` and `fates`, and
+ * returns where each hunk landed and whether its whitespace was mangled.
+ */
+function placeHunks(work: Working, file: FilePatch, origins: Origin[], fates: Fate[], addedAt: readonly number[]): Array<HunkPlacement & { mangled: boolean }> {
+  const removed = fates.flatMap((f, i) => (f.kind === 'removed' ? [i] : []));
   let nextRemoved = 0;
   let nextAdded = 0;
-  file.hunks.forEach((h, hi) => {
+  return file.hunks.map((h) => {
     const lines = h.lines.filter((l) => l.op !== '\\');
-    const removedHere = removed.slice(nextRemoved, nextRemoved + lines.filter((l) => l.op === '-').length);
-    const addedHere = addedAt.slice(nextAdded, nextAdded + lines.filter((l) => l.op === '+').length);
-    nextRemoved += removedHere.length;
-    nextAdded += addedHere.length;
+    const removedHere = removed.slice(nextRemoved, nextRemoved += lines.filter((l) => l.op === '-').length);
+    const addedHere = addedAt.slice(nextAdded, nextAdded += lines.filter((l) => l.op === '+').length);
+    // The first line the hunk changes fixes where its leading context is.
     const anchor = lines.findIndex((l) => l.op !== ' ');
     let bp: number | undefined;
     if (anchor >= 0 && lines[anchor]!.op === '-') bp = removedHere[0]! - anchor;
     else if (anchor >= 0) {
-      const first = patchedOrigin[addedHere[0]! - anchor];
+      const first = origins[addedHere[0]! - anchor];
       bp = first?.kind === 'base' ? first.baseLine - 1 : undefined;
     }
-    const startBase = bp;
+    const baseLine = (bp ?? 0) + 1;
     let firstPatched: number | undefined;
     let fuzz = 0;
     let mangled = false;
@@ -261,31 +250,50 @@ function readBack(work: Working, file: FilePatch, result: string, added: Readonl
       if (l.markerMissing) mangled = true;
       if (l.op === '-') {
         const b = removedHere[r++]!;
-        fate[b] = { kind: 'removed', patchLine: l.patchLine, hunk: h.number };
+        fates[b] = { kind: 'removed', patchLine: l.patchLine, hunk: h.number };
         if (work.lines[b] !== l.text) mangled = true;
         bp = b + 1;
       } else if (l.op === '+') {
-        const p = addedHere[a++]!;
-        firstPatched ??= p + 1;
+        firstPatched ??= addedHere[a++]! + 1;
       } else if (bp !== undefined) {
-        const f = fate[bp];
+        const f = fates[bp];
         if (f?.kind === 'kept' && normalise(work.lines[bp]!) === normalise(l.text)) {
-          fate[bp] = { ...f, patchLine: l.patchLine, hunk: h.number };
-          patchedOrigin[f.patchedLine - 1] = { kind: 'base', baseLine: bp + 1, patchLine: l.patchLine, hunk: h.number };
+          fates[bp] = { ...f, patchLine: l.patchLine, hunk: h.number };
+          origins[f.patchedLine - 1] = { kind: 'base', baseLine: bp + 1, patchLine: l.patchLine, hunk: h.number };
           firstPatched ??= f.patchedLine;
           if (work.lines[bp] !== l.text) mangled = true;
         } else fuzz++;
         bp++;
       }
     }
-    if (mangled) reindent.add(hi);
-    const baseLine = (startBase ?? 0) + 1;
     const expected = h.oldLines === 0 ? h.oldStart + 1 : h.oldStart;
-    placements.push({
+    return {
       number: h.number, header: h.header, headerLine: h.headerLine, baseLine, patchedLine: firstPatched ?? baseLine,
-      offset: baseLine - expected, fuzz, reindented: mangled && addedHere.length > 0,
-    });
+      offset: baseLine - expected, fuzz, reindented: mangled && addedHere.length > 0, mangled,
+    };
   });
+}
+
+function readBack(work: Working, file: FilePatch, result: string, added: readonly MarkedLine[], opts: ApplyOptions): AppliedPatch {
+  const out = result.split('\n');
+  const finalNewline = out[out.length - 1] === '';
+  if (finalNewline) out.pop();
+  const slots = readSlots(out, file, added, opts);
+
+  const origins: Origin[] = [];
+  const fates: Fate[] = Array.from({ length: work.count }, () => ({ kind: 'removed', patchLine: 0, hunk: 0 }));
+  const addedAt: number[] = new Array(added.length).fill(-1);
+  slots.forEach((s, p) => {
+    if (s.kind === 'base') {
+      origins.push({ kind: 'base', baseLine: s.index + 1 });
+      fates[s.index] = { kind: 'kept', patchedLine: p + 1 };
+    } else {
+      const a = added[s.index]!;
+      origins.push({ kind: 'added', patchLine: a.line.patchLine, hunk: a.hunk + 1 });
+      addedAt[s.index] = p;
+    }
+  });
+  const placed = placeHunks(work, file, origins, fates, addedAt);
 
   const unit = indentUnit(work.lines);
   const text: string[] = [];
@@ -295,12 +303,12 @@ function readBack(work: Working, file: FilePatch, result: string, added: Readonl
       continue;
     }
     const a = added[s.index]!;
-    text.push(reindent.has(a.hunk) ? indentFor(text, a.line.text, unit) + a.line.text.trim() : a.line.text);
+    text.push(placed[a.hunk]!.mangled ? indentFor(text, a.line.text, unit) + a.line.text.trim() : a.line.text);
   }
   return {
     text: text.join(work.eol) + (finalNewline ? work.eol : ''),
-    hunks: placements,
-    patchedLines: patchedOrigin,
-    baseLines: fate.map((f, i) => f ?? { kind: 'kept', patchedLine: i + 1 }),
+    hunks: placed.map(({ mangled: _, ...h }) => h),
+    patchedLines: origins,
+    baseLines: fates,
   };
 }
