@@ -233,8 +233,32 @@ function project(s: AState, live: Liveness, block: number, keep: ReadonlySet<str
     known ??= new Set(s.known);
     known.delete(key);
   }
-  if (!vars && !temps && !counters && !known) return s;
-  return { ...s, vars: vars ?? s.vars, temps: temps ?? s.temps, counters: counters ?? s.counters, known: known ?? s.known };
+  // Facts and counter values of an object this path made or found are worth keeping only while a
+  // variable still names it (or a lock of it is held).
+  const named = (obj: string): boolean => {
+    if (obj.startsWith('p:') || obj.startsWith('g:')) return true;
+    if (!namedObjects) {
+      namedObjects = new Set();
+      for (const v of (vars ?? s.vars).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
+      for (const v of (temps ?? s.temps).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
+      for (const k of s.locks.keys()) namedObjects.add(k.slice(0, k.lastIndexOf('#')));
+    }
+    const base = obj.split('.')[0]!.split('^')[0]!;
+    return namedObjects.has(obj) || [...namedObjects].some((o) => o.split('^')[0] === base);
+  };
+  let facts: Map<string, boolean> | undefined;
+  for (const key of s.facts.keys()) {
+    if (key.startsWith('v:') || named(key.slice(0, key.lastIndexOf('.')))) continue;
+    facts ??= new Map(s.facts);
+    facts.delete(key);
+  }
+  for (const [key, f] of (counters ?? s.counters)) {
+    if (f.delta !== 0 || named(key.slice(0, key.lastIndexOf('.')))) continue;
+    counters ??= new Map(s.counters);
+    counters.delete(key);
+  }
+  if (!vars && !temps && !counters && !known && !facts) return s;
+  return { ...s, vars: vars ?? s.vars, temps: temps ?? s.temps, counters: counters ?? s.counters, known: known ?? s.known, facts: facts ?? s.facts };
 }
 
 function blurLocks(s: AState, keys: ReadonlySet<string>): AState {
