@@ -578,6 +578,16 @@ export class Transfer {
   }
 
   private constrainFlags(s: AState, arg: Expr, outcome: Outcome): AState | null {
+    // First the value the argument has here: an outcome under bits it cannot have is not this call's.
+    const v = this.ctx.valueOf(arg, s, 0);
+    if (v.k === 'bits' || (v.k === 'int' && (v.value === 0 || v.zero === true))) {
+      const set = v.k === 'bits' ? v.set : [];
+      const exact = v.k === 'bits' ? v.exact : true;
+      const clear = v.k === 'bits' ? v.clear : [];
+      const entry = outcome.entryBits!;
+      if (entry.set.some((b) => clear.includes(b) || (exact && !set.includes(b)))) return null;
+      if (entry.clear.some((b) => set.includes(b))) return null;
+    }
     let state: AState | null = s;
     for (const b of outcome.entryBits!.set) {
       if (!state) return null;
