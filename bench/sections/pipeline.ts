@@ -98,6 +98,10 @@ export function pipelineSection(input: BenchInput): BenchSection {
         exampleIR ? { note: 'warm-up runs on the example file (a run here is too long to repeat just to warm up)' } : {}),
       parseNative, 'native parse'));
 
+      const ratio = figures.find((f) => f.id === 'checks')?.ratio?.value;
+      if (ratio !== undefined) {
+        notes.push(`goal, static checks no slower than the native parse: ${ratio <= 1 ? 'met' : 'not met'} (${ratio.toFixed(ratio < 10 ? 2 : 0)}× the parse time)`);
+      }
       const found = analysis!.findings;
       const count = (sev: string): number => found.filter((f) => f.severity === sev).length;
       figures.push(
