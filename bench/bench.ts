@@ -141,7 +141,10 @@ async function run(opts: Options): Promise<number> {
     sections: results,
   };
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    // Microseconds are the last meaningful digit; NaN (no p95 of one run) is null in JSON.
+    const round = (_k: string, v: unknown): unknown =>
+      (typeof v !== 'number' ? v : !Number.isFinite(v) ? null : Number.isInteger(v) ? v : Math.round(v * 1000) / 1000);
+    process.stdout.write(`${JSON.stringify(report, round, 2)}\n`);
   } else {
     const m = report.machine;
     const head = [

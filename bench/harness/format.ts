@@ -23,10 +23,11 @@ function row(f: Figure): string[] {
   const p95 = f.timing && f.timing.runs > 1 ? formatNumber(f.timing.p95, f.unit) : '';
   const runs = f.timing ? `${f.timing.runs}${f.timing.warmup ? ` (+${f.timing.warmup})` : ''}` : '';
   const ratio = f.ratio ? `${formatNumber(f.ratio.value, 'ratio')} ${f.ratio.to}` : '';
-  return [f.label, main, p95, runs, ratio];
+  const cpu = f.timing?.cpuMedian !== undefined ? formatNumber(f.timing.cpuMedian, 'ms') : '';
+  return [f.label, main, p95, runs, cpu, ratio];
 }
 
-const HEAD = ['', 'median', 'p95', 'runs (+warm-up)', 'relative to'];
+const HEAD = ['', 'median', 'p95', 'runs (+warm-up)', 'CPU median', 'relative to'];
 
 export function formatTable(sections: readonly SectionResult[]): string {
   const out: string[] = [];
@@ -39,7 +40,7 @@ export function formatTable(sections: readonly SectionResult[]): string {
     const rows = [HEAD, ...s.figures.map(row)];
     const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) {
-      const cells = r.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)));
+      const cells = r.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)));
       out.push(`  ${cells.join('  ').trimEnd()}`);
     }
     for (const f of s.figures) if (f.note) out.push(`  · ${f.label}: ${f.note}`);

@@ -10,6 +10,12 @@ export interface Distribution {
   readonly p95: number;
   readonly min: number;
   readonly max: number;
+  /**
+   * Median CPU time of this process over the same runs, when measured: on a
+   * busy machine the wall time grows with other processes' load, the CPU
+   * time much less.
+   */
+  readonly cpuMedian?: number;
 }
 
 /** The value at nearest rank `q` (0 < q ≤ 1) of sorted samples. */
@@ -26,10 +32,11 @@ export function median(sorted: readonly number[]): number {
   return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-export function distribution(samples: readonly number[], warmup: number): Distribution {
+export function distribution(samples: readonly number[], warmup: number, cpu?: readonly number[]): Distribution {
   const sorted = [...samples].sort((a, b) => a - b);
   return {
     runs: sorted.length, warmup, median: median(sorted), p95: quantile(sorted, 0.95),
     min: sorted[0] ?? NaN, max: sorted[sorted.length - 1] ?? NaN,
+    ...(cpu && cpu.length > 0 ? { cpuMedian: median([...cpu].sort((a, b) => a - b)) } : {}),
   };
 }
