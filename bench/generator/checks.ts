@@ -139,16 +139,14 @@ export function writeChecks(lib: Library): void {
       'unless allow.socket_af lets it use the families jails know nothing about.'], (b) => {
       b.local('struct prison', '*pr');
       b.local('int', 'error');
-      const fam = (ifdef: string, af: string, flag: string, list: string): Lines => [
+      const fam = (ifdef: string, af: string, flag: string, count: string): Lines => [
         `#ifdef ${ifdef}`,
         `case ${af}:`,
-        `\tif (pr->pr_flags & ${flag}) {`,
-        '\t\tmtx_lock(&pr->pr_mtx);',
-        `\t\tif ((pr->pr_flags & ${flag}) && pr->${list} == NULL)`,
-        '\t\t\terror = EAFNOSUPPORT;',
-        ...indent(statements(b, { pr: 'pr', prHeld: true, list: 'none', otherHeld: false, depth: 2 }, b.rng.int(0, 1)), 2),
-        '\t\tmtx_unlock(&pr->pr_mtx);',
-        '\t}',
+        '\tmtx_lock(&pr->pr_mtx);',
+        `\tif ((pr->pr_flags & ${flag}) != 0 && pr->${count} == 0)`,
+        '\t\terror = EAFNOSUPPORT;',
+        ...indent(statements(b, { pr: 'pr', prHeld: true, list: 'none', otherHeld: false, depth: 2 }, b.rng.int(0, 1))),
+        '\tmtx_unlock(&pr->pr_mtx);',
         '\tbreak;',
         '#endif',
       ];
@@ -164,8 +162,8 @@ export function writeChecks(lib: Library): void {
         '',
         'error = 0;',
         'switch (af) {',
-        ...fam('INET', 'AF_INET', 'PR_IP4', 'pr_ip4'),
-        ...fam('INET6', 'AF_INET6', 'PR_IP6', 'pr_ip6'),
+        ...fam('INET', 'AF_INET', 'PR_IP4', 'pr_ip4s'),
+        ...fam('INET6', 'AF_INET6', 'PR_IP6', 'pr_ip6s'),
         'case AF_LOCAL:',
         'case AF_ROUTE:',
         '\tbreak;',

@@ -5,7 +5,7 @@
  * whose locking fits the point of the call. None of them changes a lock or
  * a reference count, so the function stays as lock-correct as its template.
  */
-import { block, guarded, indent, Lines } from './cfile';
+import { guarded, indent, Lines } from './cfile';
 import type { FunctionBuilder, Scope } from './builder';
 import { INT_FIELDS, PR_ALLOW, PR_FLAGS, STRING_FIELDS } from './vocabulary';
 
@@ -94,12 +94,14 @@ const switchStatement: Maker = (b, s) => {
 
 const smallLoop: Maker = (b, s) => {
   const i = b.local('int', 'i');
-  const v = b.local('int', 'val');
-  const field = b.rng.pick(['pr_ip4s', 'pr_ip6s', 'pr_childcount']);
-  return block(`for (${i} = 0; ${i} < ${s.pr}->${field}; ${i}++)`, [
-    `if (${i} >= ${v})`,
-    '\tbreak;',
-  ]);
+  const n = b.local('int', 'n');
+  const [names, field] = b.rng.pick([['pr_allow_names', 'pr_allow'], ['pr_flag_names', 'pr_flags']] as const);
+  return [
+    `${n} = 0;`,
+    `for (${i} = 0; ${i} < sizeof(${names}) / sizeof(${names}[0]); ${i}++)`,
+    `\tif (${s.pr}->${field} & (1 << ${i}))`,
+    `\t\t${n}++;`,
+  ];
 };
 
 const externCall: Maker = (b, s) => {

@@ -211,6 +211,7 @@ export function writeSyscalls(lib: Library): void {
       'Called with allprison_lock held exclusive, pr locked and a reference on pr; all three are given up.'], (b) => {
       b.local('struct proc', '*p');
       b.local('int', 'deuref');
+      b.local('int', 'inside');
       return [
         '/* A persistent prison holds a reference of each kind on itself. */',
         'deuref = 0;',
@@ -229,12 +230,12 @@ export function writeSyscalls(lib: Library): void {
         'mtx_unlock(&pr->pr_mtx);',
         'sx_xunlock(&allprison_lock);',
         '',
-        '/* Kill every process still in the prison; the last to exit takes it down. */',
+        '/* Every process still inside is killed; the last one to exit takes the prison down. */',
         'sx_slock(&allproc_lock);',
-        'LIST_FOREACH(p, &allproc, p_list) {',
+        'FOREACH_PROC_IN_SYSTEM(p) {',
         '\tPROC_LOCK(p);',
-        '\tif (p->p_state != PRS_NEW && p->p_ucred != NULL &&',
-        '\t    p->p_ucred->cr_prison == pr)',
+        '\tinside = p->p_state != PRS_NEW && p->p_ucred != NULL && p->p_ucred->cr_prison == pr;',
+        '\tif (inside)',
         '\t\tkern_psignal(p, SIGKILL);',
         '\tPROC_UNLOCK(p);',
         '}',
@@ -248,8 +249,8 @@ export function writeSyscalls(lib: Library): void {
     ['struct jail_remove_args {', '\tint jid;', '};'], (b) => {
       b.local('struct prison', '*pr');
       b.local('struct prison', '*cpr');
-      b.local('struct prison', '*next');
       b.local('struct prison', '*prev');
+      b.local('int', 'live');
       b.local('int', 'descend');
       b.local('int', 'error');
       return [
@@ -273,19 +274,19 @@ export function writeSyscalls(lib: Library): void {
         '\tprev = NULL;',
         '\tFOREACH_PRISON_DESCENDANT(pr, cpr, descend) {',
         '\t\tmtx_lock(&cpr->pr_mtx);',
-        '\t\tif (cpr->pr_ref > 0) {',
-        '\t\t\tnext = cpr;',
-        '\t\t\tcpr->pr_ref++;',
+        '\t\tlive = cpr->pr_ref > 0;',
+        '\t\tif (live) {',
         '\t\t\tcpr->pr_flags |= PR_REMOVE;',
-        '\t\t} else',
-        '\t\t\tnext = NULL;\t/* already on its way out */',
+        '\t\t\tcpr->pr_ref++;',
+        '\t\t}',
         '\t\tmtx_unlock(&cpr->pr_mtx);',
+        '\t\t/* cpr is held now (or already dying): the walk can do without the one before it. */',
         '\t\tif (prev != NULL) {',
         '\t\t\tmtx_lock(&prev->pr_mtx);',
-        `\t\t\t${b.calling('prison_remove_one')}(prev);`,
+        `\t\t\t${b.calling('prison_remove_one')}(prev);\t/* unlocks allprison_lock */`,
         '\t\t\tsx_xlock(&allprison_lock);',
         '\t\t}',
-        '\t\tprev = next;',
+        '\t\tprev = live ? cpr : NULL;',
         '\t}',
         '\tif (prev != NULL) {',
         '\t\tmtx_lock(&prev->pr_mtx);',
@@ -304,7 +305,6 @@ export function writeSyscalls(lib: Library): void {
       b.local('struct proc', '*p');
       b.local('struct ucred', '*newcred');
       b.local('struct ucred', '*oldcred');
-      b.local('int', 'vfslocked');
       b.local('int', 'error');
       return [
         '/* Take the references now, so pr cannot go away once unlocked. */',
@@ -324,42 +324,39 @@ export function writeSyscalls(lib: Library): void {
         'p = td->td_proc;',
         'error = cpuset_setproc_update_set(p, pr->pr_cpuset);',
         'if (error)',
-        '\tgoto e_revert_osd;',
+        '\tgoto fail_modules;',
         ...statements(b, scope('pr', false, 'none', { depth: 2 }), b.rng.int(0, 2)),
         '',
-        'vfslocked = VFS_LOCK_GIANT(pr->pr_root->v_mount);',
         'vn_lock(pr->pr_root, LK_EXCLUSIVE | LK_RETRY);',
         'if ((error = change_dir(pr->pr_root, td)) != 0)',
-        '\tgoto e_unlock;',
+        '\tgoto fail_vnode;',
         '#ifdef MAC',
-        'if ((error = mac_vnode_check_chroot(td->td_ucred, pr->pr_root)))',
-        '\tgoto e_unlock;',
+        'if ((error = mac_vnode_check_chroot(td->td_ucred, pr->pr_root)) != 0)',
+        '\tgoto fail_vnode;',
         '#endif',
         'VOP_UNLOCK(pr->pr_root, 0);',
-        'if ((error = change_root(pr->pr_root, td)))',
-        '\tgoto e_unlock_giant;',
-        'VFS_UNLOCK_GIANT(vfslocked);',
+        'if ((error = change_root(pr->pr_root, td)) != 0)',
+        '\tgoto fail_modules;',
         '',
+        '/* Switch the process to a credential in the new prison. */',
         'newcred = crget();',
         'PROC_LOCK(p);',
         'oldcred = p->p_ucred;',
-        'setsugid(p);',
         'crcopy(newcred, oldcred);',
         'newcred->cr_prison = pr;',
         'p->p_ucred = newcred;',
+        'setsugid(p);',
         'PROC_UNLOCK(p);',
         'ppr = oldcred->cr_prison;',
         'crfree(oldcred);',
-        '/* The process has left its old prison. */',
+        '/* The user and structure references of the prison it left go with it. */',
         `${b.calling('prison_deref')}(ppr, PD_DEREF | PD_DEUREF);`,
         'return (0);',
         '',
-        ' e_unlock:',
+        ' fail_vnode:',
         'VOP_UNLOCK(pr->pr_root, 0);',
-        ' e_unlock_giant:',
-        'VFS_UNLOCK_GIANT(vfslocked);',
-        ' e_revert_osd:',
-        '/* Modules are told the process stays where it was. */',
+        ' fail_modules:',
+        '/* Tell the modules the process stays where it was, and give back the references. */',
         '(void)osd_jail_call(td->td_ucred->cr_prison, PR_METHOD_ATTACH, td);',
         `${b.calling('prison_deref')}(pr, PD_DEREF | PD_DEUREF);`,
         'return (error);',
