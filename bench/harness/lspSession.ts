@@ -90,15 +90,21 @@ export class LspSession {
     return this.within(this.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: at }), timeoutMs, 'hover');
   }
 
+  /** shutdown, exit, and the process's end; a server that does not end within a few seconds is killed. */
   async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) resolve();
+      else this.child.once('exit', () => resolve());
+    });
     try {
       await this.within(this.connection.sendRequest(ShutdownRequest.type), 5_000, 'shutdown');
       await this.connection.sendNotification(ExitNotification.type);
+      await this.within(exited, 5_000, 'exit');
     } catch {
       // A server that does not shut down is stopped below all the same.
     }
     this.connection.dispose();
-    if (this.child.exitCode === null) this.child.kill();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
   }
 
   private within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
