@@ -143,19 +143,15 @@ function visibleSignature(ctx: FunctionContext, e: ExitRecord): string {
   const s = e.node.state;
   const locks = [...s.locks.entries()].filter(([, h]) => h.certainty === 'held').map(([k, h]) => `${k}:${h.mode}`).sort();
   const facts = [...s.observed.entries()].map(([k, v]) => `${k}=${v}`).sort();
-  const entryValues: string[] = [];
-  for (const [key, f] of s.counters) {
-    const obj = key.slice(0, key.lastIndexOf('.'));
-    if (!visibleToCaller(obj) || typeof f.delta !== 'number') continue;
-    entryValues.push(`${key}:${f.lo - f.delta}:${f.hi === Infinity ? 'i' : f.hi - f.delta}`);
-  }
+  // Counter values are not part of it: a path whose course depended on one is left out of the
+  // comparison altogether (see `tested`).
   const fp = flagParamOf(ctx);
   const entry = fp ? JSON.stringify(s.vars.get(`@entry:${fp}`) ?? null) : '';
   const nullness = ctx.fn.params.filter((p) => p.type.pointer > 0).map((p) => {
     const v = s.vars.get(p.name);
     return `${p.name}:${v?.k ?? '?'}`;
   });
-  return [s.contract, [...s.entryHeld.keys()].sort(), returnClass(e.ret), locks, facts, entryValues.sort(), entry, nullness].map(String).join('|');
+  return [s.contract, [...s.entryHeld.keys()].sort(), returnClass(e.ret), locks, facts, entry, nullness].map(String).join('|');
 }
 
 function inconsistentCounts(ctx: FunctionContext, exits: readonly ExitRecord[]): ExitFinding[] {
@@ -171,12 +167,17 @@ function inconsistentCounts(ctx: FunctionContext, exits: readonly ExitRecord[]):
       if (deltas.some((d) => d && (d.approx || d.delta === 'set'))) continue;
       // Paths whose course depended on a counter's value are told apart by that value: not comparable.
       if (group.some((e) => [...e.node.state.counters.values()].some((c) => c.tested))) continue;
+      // A path that stored the object somewhere handed its reference over.
+      const obj = key.slice(0, key.lastIndexOf('.'));
+      if (group.some((e) => e.node.state.facts.get(`escaped:${obj}`))) continue;
       const values = deltas.map((d) => (d ? (d.delta as number) : 0));
       const distinct = [...new Set(values)];
       if (distinct.length < 2) continue;
-      // Report the path whose change is the rarer one; the common one is the reference.
+      // Report the path whose change is the rarer one; the common one is the reference. On a tie,
+      // the change farther from zero is the odd one (a reference kept on an error path).
       const counts = distinct.map((v) => values.filter((x) => x === v).length);
-      const common = distinct[counts.indexOf(Math.max(...counts))]!;
+      const best = Math.max(...counts);
+      const common = distinct.filter((_, i) => counts[i] === best).sort((a, b) => Math.abs(a) - Math.abs(b))[0]!;
       const odd = group.findIndex((_, i) => values[i] !== common);
       const ref = group.findIndex((_, i) => values[i] === common);
       const e = group[odd]!;
