@@ -49,10 +49,18 @@ const DIRECTIVE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/;
  */
 const ATTRIBUTES = /\b(?:__unused|__used|__dead2|__pure2|__always_inline|__noinline|__result_use_check|__restrict|__packed|__sentinel|__aligned\([^()\n]*\)|__printflike\([^()\n]*\)|__nonnull\([^()\n]*\))(?![\w(])/g;
 const STATIC_MACRO = /^static(?=[ \t]+[A-Z][A-Z0-9_]*[ \t]*\()/gm;
+/**
+ * A file-scope macro invocation whose first argument is empty
+ * (`SYSCTL_JAIL_PARAM(, jid, ...)`): `(, ` is not C, and tree-sitter's
+ * recovery can take the `static` of the next function with it. `, ` becomes
+ * `0,` (same length).
+ */
+const EMPTY_FIRST_ARGUMENT = /^([A-Z][A-Z0-9_]*\(), /gm;
 
 /** Everything the front end does to the text before tree-sitter sees it; offsets never move. */
 export function prepareKernelSource(text: string): string {
-  const blanked = text.replace(ATTRIBUTES, (m) => ' '.repeat(m.length)).replace(STATIC_MACRO, '      ');
+  const blanked = text.replace(ATTRIBUTES, (m) => ' '.repeat(m.length)).replace(STATIC_MACRO, '      ')
+    .replace(EMPTY_FIRST_ARGUMENT, (_, head: string) => `${head}0,`);
   return maskPreprocessorInExpressions(blanked);
 }
 
