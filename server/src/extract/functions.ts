@@ -163,9 +163,11 @@ export function findFunctions(root: SyntaxNode, text: string, reparse?: RegionPa
   // tree-sitter's recovery can take a function's header into the macro before it, make an
   // unclosed block swallow the functions after it, or give up on a body the file ends inside.
   // Every column-0 body that no definition we found spans exactly is read again on its own.
+  // Read each body's offsets once: a kern_jail.c-sized file has a hundred functions, a generated one thousands.
+  const exact = new Set(sites.map((s) => `${s.body.startIndex}:${s.body.endIndex}`));
   for (const body of column0Bodies(text)) {
     const { open, close } = body;
-    if (close !== undefined && sites.some((s) => s.body.startIndex === open && s.body.endIndex === close + 1)) continue;
+    if (close !== undefined && exact.has(`${open}:${close + 1}`)) continue;
     if (inComment(root, open)) continue;
     const start = headerStart(text, open);
     if (start >= open) continue;
