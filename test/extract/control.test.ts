@@ -120,3 +120,12 @@ test('a conditional expression passes one of its two values, each on its own pat
   assert.deepEqual(onTrue.op.kind === 'assign' && onTrue.op.value, { kind: 'binary', op: '|', left: { kind: 'name', name: 'PD_DEREF' }, right: { kind: 'name', name: 'PD_LOCKED' } });
   assert.deepEqual(onFalse.op.kind === 'assign' && onFalse.op.value, { kind: 'name', name: 'PD_DEREF' });
 });
+
+test('-1 is the number minus one, in a comparison and as a return value', () => {
+  const { c, fn } = read('negative', 'prison_check_id');
+  const cond = branches(fn).find((b) => b.term.range.start === mark(c, 'cond'))!;
+  assert.deepEqual(cond.term.cond, { kind: 'binary', op: '==', left: { kind: 'name', name: 'jid' }, right: { kind: 'num', value: -1 } });
+  const ret = fn.blocks.find((b) => b.term.kind === 'return' && b.term.range.start === mark(c, 'ret'))!.term;
+  assert.ok(ret.kind === 'return');
+  assert.deepEqual(ret.value, { kind: 'num', value: -1 });
+});
