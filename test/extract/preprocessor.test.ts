@@ -11,6 +11,9 @@ import fc from 'fast-check';
 import type { FunctionIR } from '../../simulator/src/ir';
 import { DEFAULT_CONFIG, resolveConfig } from '../../simulator/src/config';
 import { prepareKernelSource } from '../../server/src/parsing/preprocess';
+import { regionParser } from '../../server/src/parsing/region';
+import { extractFile } from '../../server/src/extract/index';
+import { service } from '../helpers';
 import { FixtureCase, fixtureCase, loadFixture, mark } from './fixture';
 import { blockAt, branchAt, branches, dump, extract, loopBlocks, opAt, ops, reachable, readFunction } from './irQuery';
 
@@ -150,6 +153,35 @@ test('nested #ifdefs: the inner one is reached only through the outer one\'s def
   assert.ok(reachable(fn, outer!.term.whenFalse).has(blockAt(fn, mark(c, 'after'))));
 });
 
+/** Extraction with the defines applied to expression-level groups too (prepareKernelSource's second argument). */
+function readWithDefines(name: string, fnName: string, defines: Record<string, boolean>): FunctionIR {
+  const c = fixtureCase(cases, name);
+  const text = prepareKernelSource(c.text, defines);
+  const parser = service().parser;
+  const vocabulary = resolveConfig({ vocabulary: { defines } }).vocabulary;
+  return readFunction(extractFile(parser.parse(text).rootNode, text, { vocabulary, reparse: regionParser(parser) }), fnName);
+}
+
+test('vocabulary.defines also chooses the side of an #ifdef inside an expression; undecided, it is the #ifdef side', () => {
+  const conds = (fn: FunctionIR) => branches(fn).map((b) => b.term.condText);
+  assert.deepEqual(conds(readWithDefines('in-condition', 'prison_find_vnet_root', { VIMAGE: false })),
+    ['pr1 != &prison0', 'prison_is_root(pr1)']);
+  assert.deepEqual(conds(readWithDefines('in-condition', 'prison_find_vnet_root', { VIMAGE: true })),
+    ['pr1 != &prison0', 'prison_is_root(pr1)', 'pr1->pr_flags & PR_VNET']);
+  assert.deepEqual(conds(readWithDefines('in-condition', 'prison_find_vnet_root', {})),
+    ['pr1 != &prison0', 'prison_is_root(pr1)', 'pr1->pr_flags & PR_VNET']);
+  const args = (defines: Record<string, boolean>) => {
+    const fn = readWithDefines('in-arguments', 'prison_sysctl_flags', defines);
+    return ops(fn).flatMap((p) => (p.op.kind === 'call' ? [p.op.argTexts] : []));
+  };
+  assert.deepEqual(args({ INET: false }), [['pr', '0', 'PR_PERSIST']]);
+  assert.deepEqual(args({ INET: true }), [['pr', 'PR_IP4_USER', 'PR_PERSIST']]);
+  // #ifdef VIMAGE holding an if's head: without VIMAGE the free is unconditional.
+  const half = readWithDefines('half-if', 'prison_release_vnet', { VIMAGE: false });
+  assert.deepEqual(branches(half), []);
+  assert.deepEqual(ops(half).flatMap((p) => (p.op.kind === 'call' ? [p.op.callee] : [])), ['free']);
+});
+
 test('every preprocessor fixture case is read without a problem', () => {
   for (const c of cases) {
     const ir = extract(c.text);
@@ -167,10 +199,12 @@ const LINE = fc.constantFrom(
   'SYSCTL_JAIL_PARAM(, jid, CTLTYPE_INT, "I", "Jail ID");', 'prison_task(void *arg __unused, int p __unused)', '{', '}', '',
 );
 
+const DEFINES = fc.dictionary(fc.constantFrom('VIMAGE', 'INET', 'INET6', 'X'), fc.boolean());
+
 test('prepareKernelSource never moves an offset: same length, same line breaks, only blanks or same-length spellings change', () => {
-  fc.assert(fc.property(fc.array(LINE, { maxLength: 40 }), fc.constantFrom('\n', '\r\n'), (lines, eol) => {
+  fc.assert(fc.property(fc.array(LINE, { maxLength: 40 }), fc.constantFrom('\n', '\r\n'), DEFINES, (lines, eol, defines) => {
     const text = lines.join(eol);
-    const out = prepareKernelSource(text);
+    const out = prepareKernelSource(text, defines);
     assert.equal(out.length, text.length);
     for (let i = 0; i < text.length; i++) {
       if (text[i] === '\n' || text[i] === '\r') assert.equal(out[i], text[i], `line break at ${i}`);
