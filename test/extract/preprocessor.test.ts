@@ -182,6 +182,11 @@ test('vocabulary.defines also chooses the side of an #ifdef inside an expression
   assert.deepEqual(ops(half).flatMap((p) => (p.op.kind === 'call' ? [p.op.callee] : [])), ['free']);
 });
 
+test('#if 0 around case labels (a half-statement group) leaves those labels out of the switch', () => {
+  const { fn } = read('if-zero-cases', 'prison_priv_allowed');
+  assert.deepEqual(branches(fn).map((b) => b.term.condText), ['(priv) == PRIV_KTRACE', '(priv) == PRIV_CRED_SETUID']);
+});
+
 test('every preprocessor fixture case is read without a problem', () => {
   for (const c of cases) {
     const ir = extract(c.text);
