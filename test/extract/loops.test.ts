@@ -67,6 +67,16 @@ test('FOREACH_PRISON_DESCENDANT_LOCKED glued to a one-line body on the next line
   assert.equal(body.op.op, '&=');
 });
 
+test('a brace-less _LOCKED loop whose body is an if takes the whole if, and holds the child\'s lock around it', () => {
+  const { c, fn } = read('glued-if', 'prison_raise_level');
+  const loop = macroLoop(c, fn);
+  assertInside(fn, loop, mark(c, 'body'), 'the assignment under the if');
+  assertAfter(fn, loop, mark(c, 'after'), 'prison_notify(pr)');
+  const scope = ops(fn).filter((p) => p.op.kind === 'scope-lock');
+  assert.deepEqual(scope.map((p) => p.op.kind === 'scope-lock' && `${p.op.action} ${p.op.lockText}`), ['acquire tpr->pr_mtx', 'release tpr->pr_mtx']);
+  assert.ok(scope.every((p) => loop.inside.has(p.block)));
+});
+
 test('_LOCKED iteration macros hold the child\'s pr_mtx for the body: a scope-lock acquire before it and a release after', () => {
   const { c, fn } = read('glued', 'prison_clear_allow');
   const loop = macroLoop(c, fn);
