@@ -154,6 +154,10 @@ export const FREEBSD_VOCABULARY: Vocabulary = {
     SA_SLOCKED: { held: true, mode: 'shared' },
     SA_LOCKED: { held: true },
     SA_UNLOCKED: { held: false },
+    SX_XLOCKED: { held: true, mode: 'exclusive' },
+    SX_SLOCKED: { held: true, mode: 'shared' },
+    SX_LOCKED: { held: true },
+    SX_UNLOCKED: { held: false },
     RA_WLOCKED: { held: true, mode: 'exclusive' },
     RA_RLOCKED: { held: true, mode: 'shared' },
     RA_LOCKED: { held: true },
@@ -179,6 +183,7 @@ export const FREEBSD_VOCABULARY: Vocabulary = {
     FOREACH_PRISON_DESCENDANT: { assigns: [1, 2] },
     FOREACH_PRISON_DESCENDANT_LOCKED: { assigns: [1, 2], holds: { arg: 1, field: 'pr_mtx', lockClass: 'mtx' } },
     FOREACH_PRISON_DESCENDANT_LOCKED_LEVEL: { assigns: [1, 2, 3], holds: { arg: 1, field: 'pr_mtx', lockClass: 'mtx' } },
+    FOREACH_PRISON_DESCENDANT_PRE_POST: { assigns: [1, 2] },
     FOREACH_PRISON_CHILD: { assigns: [1] },
     LIST_FOREACH_SAFE: { assigns: [0, 3] },
     TAILQ_FOREACH_SAFE: { assigns: [0, 3] },
@@ -203,7 +208,7 @@ export const FREEBSD_VOCABULARY: Vocabulary = {
 
 export const DEFAULT_BOUNDS: Bounds = {
   ancestorDepth: 3,
-  maxStatesPerPoint: 256,
+  maxStatesPerPoint: 1024,
   maxSteps: 200_000,
   counterLimit: 4,
 };

@@ -122,8 +122,12 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
     findings.push(f);
   };
   for (const { finding: f, node } of run.findings) add(finding(ctx, f.rule, f.range, f.message, node), f.subject);
-  for (const m of mismatches) {
+  // One report per lock: later joins of the same two kinds of path are consequences of the first.
+  const reportedLocks = new Set<string>();
+  for (const m of [...mismatches].sort((a, b) => a.range.start - b.range.start)) {
     const name = lockName(ctx, m.key, m.holding.state.locks.get(m.key));
+    if (reportedLocks.has(name)) continue;
+    reportedLocks.add(name);
     add({
       ...finding(ctx, 'lock-join-mismatch', m.range,
         `paths meet here with ${name} held on one and not on the other, and nothing the code can test tells them apart`, m.holding),
@@ -185,23 +189,61 @@ export class SummaryCache implements CallEnv {
     this.inProgress.add(callee);
     try {
       const result = analyzeFunction(ctx, this, { spec });
-      const contractBits = new Map<string, Map<string, string>>();
-      for (const g of contractGroups(ctx)) for (const c of g) contractBits.set(c.bit, new Map([[c.key, c.bit]]));
-      const outcomes = new Map<string, Outcome>();
-      // A function that promises to release every lock its flags describe is taken at its word
-      // by its callers; where it breaks the promise, that is reported in the function itself.
-      const promises = this.config.vocabulary.releasesContractLocks.includes(callee);
-      for (const e of result.exits) {
-        const o = outcomeOf(e.node.state, e.ret, fp, contractBits, promises);
-        outcomes.set(o.signature, o);
-      }
-      const summary: Summary = { params: fn.params.map((p) => p.name), flagParam: fp, outcomes: [...outcomes.values()] };
+      const summary = summaryFromExits(ctx, result.exits, this.config);
       this.cache.set(key, summary);
       return summary;
     } finally {
       this.inProgress.delete(callee);
     }
   }
+
+  /**
+   * A function analysed on its own (all entry contracts, no flags fixed) is
+   * also its summary for callers that fix no flags: stored so it is not
+   * computed twice.
+   */
+  record(fn: FunctionIR, analysis: FunctionAnalysis): void {
+    const key = `${fn.name}@${this.version(fn.name)}|`;
+    if (!this.cache.has(key)) this.cache.set(key, summaryFromExits(analysis.context, analysis.exits, this.config));
+  }
+}
+
+/** What the exits of a function's analysis mean to its callers. */
+export function summaryFromExits(ctx: FunctionContext, exits: readonly ExitRecord[], config: JailcheckConfig): Summary {
+  const fp = flagParamOf(ctx);
+  const contractBits = new Map<string, Map<string, string>>();
+  for (const g of contractGroups(ctx)) for (const c of g) contractBits.set(c.bit, new Map([[c.key, c.bit]]));
+  const outcomes = new Map<string, Outcome>();
+  // A function that promises to release every lock its flags describe is taken at its word
+  // by its callers; where it breaks the promise, that is reported in the function itself.
+  const promises = config.vocabulary.releasesContractLocks.includes(ctx.fn.name);
+  for (const e of exits) {
+    const o = outcomeOf(e.node.state, e.ret, fp, contractBits, promises);
+    outcomes.set(o.signature, o);
+  }
+  return { params: ctx.fn.params.map((p) => p.name), flagParam: fp, outcomes: [...outcomes.values()] };
+}
+
+/** The file's functions, callees before callers (so a caller finds its callees' summaries made). */
+export function bottomUp(functions: readonly FunctionIR[]): FunctionIR[] {
+  const byName = new Map(functions.map((f) => [f.name, f]));
+  const out: FunctionIR[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (fn: FunctionIR): void => {
+    if (state.has(fn.name)) return;
+    state.set(fn.name, 'visiting');
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind !== 'call') continue;
+        const callee = byName.get(op.callee);
+        if (callee && callee !== fn) visit(callee);
+      }
+    }
+    state.set(fn.name, 'done');
+    out.push(fn);
+  };
+  for (const fn of functions) visit(fn);
+  return out;
 }
 
 /** One function's findings (and its analysis, unless it could not be analysed). */
@@ -231,7 +273,11 @@ export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileF
 }
 
 export function fileFacts(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }): FileFacts {
-  return { flagGroups: file.flagGroups ?? {}, functions: new Set(file.functions.map((f) => f.name)) };
+  return {
+    flagGroups: file.flagGroups ?? {},
+    functions: new Set(file.functions.map((f) => f.name)),
+    paramTypes: new Map(file.functions.map((f) => [f.name, f.params.map((p) => p.type)])),
+  };
 }
 
 export function analyzeFile(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }, config: JailcheckConfig,
@@ -240,10 +286,13 @@ export function analyzeFile(file: FileIR & { flagGroups?: Readonly<Record<string
   const env = options.summaries ?? new SummaryCache(file, config, facts);
   const functions = new Map<string, FunctionAnalysis>();
   const findings: Finding[] = [];
-  for (const fn of file.functions) {
+  for (const fn of bottomUp(file.functions)) {
     if (options.only && !options.only.has(fn.name)) continue;
     const r = analyzeOne(fn, config, facts, env, options.recordPoints ?? false);
-    if (r.analysis) functions.set(fn.name, r.analysis);
+    if (r.analysis) {
+      functions.set(fn.name, r.analysis);
+      env.record(fn, r.analysis);
+    }
     findings.push(...r.findings);
   }
   findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
