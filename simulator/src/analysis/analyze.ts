@@ -29,6 +29,8 @@ export interface FunctionAnalysis {
 export interface FileAnalysis {
   readonly findings: Finding[];
   readonly functions: Map<string, FunctionAnalysis>;
+  /** The callee summaries the analysis made, for later passes over the same file (the ledger). */
+  readonly summaries: SummaryCache;
 }
 
 const MAX_STEPS_SHOWN = 40;
@@ -296,5 +298,5 @@ export function analyzeFile(file: FileIR & { flagGroups?: Readonly<Record<string
     findings.push(...r.findings);
   }
   findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
-  return { findings, functions };
+  return { findings, functions, summaries: env };
 }

@@ -87,10 +87,24 @@ function refineTruthy(ctx: FunctionContext, s: AState, e: Expr, truth: boolean):
   const v = valueOfOperand(ctx, s, e);
   switch (v.k) {
     case 'cond': {
-      // Still the condition it was saved from? Then testing the variable tests the condition.
-      const names = v.snapshot.split(';').map((p) => p.slice(0, p.indexOf('=')));
-      const refined = ctx.snapshotOf(names, s) === v.snapshot ? refine(ctx, s, v.cond, truth) : s;
-      return refined && assign(refined, e, { k: 'int', zero: !truth });
+      // Still the condition it was saved from? Then testing the variable tests the condition,
+      // with the temps it read (long dead by now) put back for the test.
+      const names = new Set<string>();
+      const collect = (x: Expr): void => {
+        if (x.kind === 'name') names.add(x.name);
+        else if (x.kind === 'field') collect(x.base);
+        else if (x.kind === 'unary' || x.kind === 'addr' || x.kind === 'deref') collect(x.operand);
+        else if (x.kind === 'binary') { collect(x.left); collect(x.right); }
+      };
+      collect(v.cond);
+      if (ctx.snapshotOf(names, v.temps, s) !== v.snapshot) return assign(s, e, { k: 'int', zero: !truth });
+      let withTemps = s;
+      for (const [id, tv] of v.temps) withTemps = setTemp(withTemps, id, tv);
+      const refined = refine(ctx, withTemps, v.cond, truth);
+      if (!refined) return null;
+      const temps = new Map(refined.temps);
+      for (const [id] of v.temps) if (s.temps.has(id)) temps.set(id, s.temps.get(id)!); else temps.delete(id);
+      return assign({ ...refined, temps }, e, { k: 'int', zero: !truth });
     }
     case 'int':
       if (v.value !== undefined) return (v.value !== 0) === truth ? s : null;

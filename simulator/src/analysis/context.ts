@@ -264,19 +264,31 @@ export class FunctionContext {
   /** A saved condition, with the values of the variables it reads (see Value 'cond'). */
   condValue(e: Expr, s: AState): Value {
     const names = new Set<string>();
+    const temps = new Map<number, Value>();
     const visit = (x: Expr): void => {
       if (x.kind === 'name') names.add(x.name);
-      else if (x.kind === 'field') visit(x.base);
+      else if (x.kind === 'temp') {
+        const v = s.temps.get(x.id);
+        if (v) temps.set(x.id, v);
+      } else if (x.kind === 'field') visit(x.base);
       else if (x.kind === 'unary' || x.kind === 'addr' || x.kind === 'deref') visit(x.operand);
       else if (x.kind === 'binary') { visit(x.left); visit(x.right); }
     };
     visit(e);
-    if (names.size === 0) return UNKNOWN;
-    return { k: 'cond', cond: e, snapshot: this.snapshotOf(names, s) };
+    if (names.size === 0 && temps.size === 0) return UNKNOWN;
+    const saved = [...temps.entries()];
+    return { k: 'cond', cond: e, snapshot: this.snapshotOf(names, saved, s), temps: saved };
   }
 
-  snapshotOf(names: Iterable<string>, s: AState): string {
-    return [...names].sort().map((n) => `${n}=${JSON.stringify(s.vars.get(n) ?? null)}`).join(';');
+  /**
+   * What a saved condition depends on: its variables' values and, for a
+   * temp holding a counter's value (`pr->pr_uref++ == 0`), how far that
+   * counter has moved since.
+   */
+  snapshotOf(names: Iterable<string>, temps: ReadonlyArray<readonly [number, Value]>, s: AState): string {
+    const vars = [...names].sort().map((n) => `${n}=${JSON.stringify(s.vars.get(n) ?? null)}`);
+    const counters = temps.map(([, v]) => (v.k === 'cnt' ? `${v.key}=${JSON.stringify(s.counters.get(v.key)?.delta ?? 0)}` : ''));
+    return [...vars, ...counters].join(';');
   }
 
   /** `flags | PD_LOCKED`, `flags & ~PD_LOCKED`, `drflags & PD_LOCK_FLAGS`: flag words built from flag words. */

@@ -248,7 +248,10 @@ function project(s: AState, live: Liveness, block: number, keep: ReadonlySet<str
   };
   let facts: Map<string, boolean> | undefined;
   for (const key of s.facts.keys()) {
-    if (key.startsWith('v:') || named(key.slice(0, key.lastIndexOf('.')))) continue;
+    // Field facts are `<object>.<field>&<BIT>`, possibly marked `w:`; `freed:<object>` names the object whole.
+    const bare = key.startsWith('w:') ? key.slice(2) : key;
+    const obj = bare.startsWith('freed:') ? bare.slice(6) : bare.slice(0, bare.lastIndexOf('.'));
+    if (bare.startsWith('v:') || named(obj)) continue;
     facts ??= new Map(s.facts);
     facts.delete(key);
   }

@@ -25,7 +25,7 @@ export type Value =
    * The truth of a condition saved in a variable (`created = pr == NULL;`), with the values its
    * variables had then: testing the variable later tests the condition, while they still have them.
    */
-  | { readonly k: 'cond'; readonly cond: import('../ir').Expr; readonly snapshot: string }
+  | { readonly k: 'cond'; readonly cond: import('../ir').Expr; readonly snapshot: string; readonly temps: ReadonlyArray<readonly [number, Value]> }
   | { readonly k: 'unknown' };
 
 export interface LockHold {

@@ -9,8 +9,8 @@ import type { RuleId } from '../findings';
 import type { FunctionContext } from './context';
 import { counterFact, decide, refine } from './conditions';
 import { describeObject, existedAtEntry, ObjId, rebaseObject, visibleToCaller } from './objects';
-import { AState, CounterFact, LockHold, UNKNOWN, Value, setCounter, setTemp, setVar } from './state';
-import type { CallEnv, Outcome } from './summaries';
+import { AState, CounterFact, LockHold, UNKNOWN, Value, setCounter, setFact, setTemp, setVar } from './state';
+import type { CallEnv, Outcome, Summary } from './summaries';
 
 export interface RawFinding {
   readonly rule: RuleId;
@@ -75,10 +75,14 @@ function isAncestorKey(key: string): boolean {
  * use nothing else, and a local object's changes would only split paths.
  * Values (for the below-zero check and branch conditions) are kept for all.
  */
-function tracksDelta(key: string): boolean {
+function tracksDelta(key: string, all = false): boolean {
   const obj = key.slice(0, key.lastIndexOf('.'));
+  if (all) return !key.includes('^*');
   return !isAncestorKey(key) && visibleToCaller(obj);
 }
+
+/** Called before every counter change, with the state it happens in (the ledger listens). */
+export type CountObserver = (op: CountOp, key: string, before: AState) => void;
 
 function lockKeyObject(key: string): ObjId {
   const hash = key.lastIndexOf('#');
@@ -110,7 +114,12 @@ function forgetFacts(s: AState, prefix: string): AState {
 }
 
 export class Transfer {
-  constructor(private readonly ctx: FunctionContext, private readonly env: CallEnv) {}
+  /**
+   * `observer` and `allDeltas` serve the pr_uref ledger, which needs to know, at each change,
+   * how every object's counters moved on the path so far (ancestors' included).
+   */
+  constructor(private readonly ctx: FunctionContext, private readonly env: CallEnv,
+    private readonly observer?: CountObserver, private readonly allDeltas = false) {}
 
   apply(s: AState, op: Op): StepResult {
     const r = this.applyOp(s, op);
@@ -348,7 +357,7 @@ export class Transfer {
       });
     }
     const next = this.clampFact({
-      delta: f.delta === 'set' ? 'set' : tracksDelta(key) ? f.delta + amount : 0,
+      delta: f.delta === 'set' ? 'set' : tracksDelta(key, this.allDeltas) ? f.delta + amount : 0,
       lo: f.lo + amount,
       hi: f.hi === Infinity ? Infinity : Math.max(0, f.hi + amount),
       approx: f.approx,
@@ -360,6 +369,7 @@ export class Transfer {
   private count(s: AState, op: CountOp): StepResult {
     const key = this.ctx.counterKey(op.target, s);
     if (key === undefined) return this.result([{ state: op.result !== undefined ? setTemp(s, op.result, UNKNOWN) : s }]);
+    this.observer?.(op, key, s);
     const findings: RawFinding[] = [];
     const text = op.targetText;
     const ch = op.change;
@@ -373,7 +383,7 @@ export class Transfer {
       case 'set': {
         const f = counterFact(s, key);
         const v = ch.value;
-        const next = setCounter(s, key, this.clampFact({ delta: tracksDelta(key) ? 'set' : 0, lo: v ?? 0, hi: v ?? Infinity, approx: f.approx }));
+        const next = setCounter(s, key, this.clampFact({ delta: tracksDelta(key, this.allDeltas) ? 'set' : 0, lo: v ?? 0, hi: v ?? Infinity, approx: f.approx }));
         return this.result([{ state: next, message: `${text} set${v !== null ? ` to ${v}` : ''}` }]);
       }
       case 'release': {
@@ -462,18 +472,19 @@ export class Transfer {
       }
       const prefix = `${base}.${op.target.field}&`;
       const mask = op.value.kind === 'unary' && op.value.op === '~' ? ctx.maskOfConstant(op.value.operand) : ctx.maskOfConstant(op.value);
+      // `w:` marks a bit this path wrote rather than tested (the ledger tells "sets persist" from "is persistent").
       if (op.op === '|=' && mask && !(op.value.kind === 'unary')) {
-        let out = s;
-        for (const b of mask) out = { ...out, facts: new Map(out.facts).set(prefix + b, true) };
-        return out;
+        const facts = new Map(s.facts);
+        for (const b of mask) facts.set(prefix + b, true).set(`w:${prefix}${b}`, true);
+        return { ...s, facts };
       }
       if (op.op === '&=' && mask && op.value.kind === 'unary') {
-        let out = s;
-        for (const b of mask) out = { ...out, facts: new Map(out.facts).set(prefix + b, false) };
-        return out;
+        const facts = new Map(s.facts);
+        for (const b of mask) facts.set(prefix + b, false).set(`w:${prefix}${b}`, true);
+        return { ...s, facts };
       }
       // Any other store to the field forgets what was known of its bits.
-      return forgetFacts(s, prefix);
+      return forgetFacts(forgetFacts(s, prefix), `w:${prefix}`);
     }
     return s;
   }
@@ -492,6 +503,13 @@ export class Transfer {
       if (applied) return applied;
     }
     const notes: Note[] = [];
+    // free(pr, M_PRISON), TAILQ_REMOVE(&allprison, pr, pr_list): the object leaves the world on this path.
+    const release = ctx.vocabulary.releaseCalls[op.callee];
+    if (release !== undefined) {
+      const a = op.args[release];
+      const v = a ? ctx.valueOf(a, s, op.range.start) : undefined;
+      if (v?.k === 'ptr') s = setFact(s, `freed:${v.obj}`, true);
+    }
     if (!ctx.vocabulary.lockNeutralCalls.includes(op.callee)) {
       // A call that is handed a lock we track may change it behind our back: say so, do not guess.
       op.args.forEach((a, i) => {
@@ -550,7 +568,7 @@ export class Transfer {
       if (!state) continue;
       const argBits = flagArg ? ctx.valueOf(flagArg, state, op.range.start) : undefined;
       const promised = (bit: string): boolean => argBits?.k === 'bits' && argBits.set.includes(bit);
-      const applied = this.applyOutcome(state, op, outcome, params, findings, promised, argBits);
+      const applied = this.applyOutcome(state, op, outcome, params, findings, promised, argBits, summary);
       if (seen.has(outcome.signature)) continue;
       seen.add(outcome.signature);
       next.push({ state: applied.state, message: `${op.callee}() ${applied.message}` });
@@ -573,7 +591,7 @@ export class Transfer {
   }
 
   private applyOutcome(s: AState, op: CallOp, outcome: Outcome, params: ReadonlyMap<string, ObjId>, findings: RawFinding[],
-    promised: (bit: string) => boolean, argBits: Value | undefined): { state: AState; message: string } {
+    promised: (bit: string) => boolean, argBits: Value | undefined, summary: Summary): { state: AState; message: string } {
     const ctx = this.ctx;
     const said: string[] = [];
     let state = s;
@@ -638,7 +656,16 @@ export class Transfer {
       if (obj === undefined) continue;
       const key = `${obj}.${c.key.slice(c.key.lastIndexOf('.') + 1)}`;
       const f = counterFact(state, key);
-      if (!tracksDelta(key)) continue;
+      if (typeof c.delta === 'number' && c.delta !== 0) {
+        // The ledger hears of a change a callee makes as a change at the call.
+        const field = key.slice(key.lastIndexOf('.') + 1);
+        const argText = op.argTexts[summary.params.indexOf(c.key.slice(2, c.key.indexOf('.')))] ?? 'an object';
+        this.observer?.({
+          kind: 'count', target: { kind: 'unknown', text: argText }, targetText: `${argText}->${field}`, counter: field,
+          change: { kind: 'add', amount: c.delta }, callee: op.callee, range: op.range,
+        }, key, state);
+      }
+      if (!tracksDelta(key, this.allDeltas)) continue;
       said.push(c.delta === 'set' ? `sets ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)}`
         : `changes ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)} by ${c.delta > 0 ? '+' : ''}${c.delta}`);
       state = setCounter(state, key, this.clampFact(c.delta === 'set'
