@@ -10,7 +10,7 @@ import * as path from 'path';
 import { runCli, CliResult } from './runCli';
 import { fingerprint, makeWorkspace, removeWorkspace } from './workspace';
 import { MAX_INPUT_BYTES } from '../../server/src/input';
-import { example } from '../helpers';
+import { BALANCED } from './sources';
 
 const CUT_OFF = `static int
 prison_hold_uref(struct prison *pr)
@@ -69,7 +69,7 @@ before(() => {
     'cut.c': CUT_OFF,
     'cut-and-leaky.c': `${LEAKY}\n${CUT_OFF}`,
     'jail.h': HEADER,
-    'example.c': example(),
+    'balanced.c': BALANCED,
     'sub/.keep': '',
   });
   fs.writeFileSync(path.join(dir, 'huge.c'), '');
@@ -140,26 +140,26 @@ test('a file over the size limit is refused from its size, without reading it', 
 });
 
 test('one bad file among good ones fails the whole run before anything is printed', async () => {
-  await expectInputError(['check', 'example.c', 'nowhere.c'], /^jailcheck: nowhere\.c: no such file$/);
+  await expectInputError(['check', 'balanced.c', 'nowhere.c'], /^jailcheck: nowhere\.c: no such file$/);
 });
 
 test('an unknown --format is a usage error naming the formats there are', async () => {
-  await expectInputError(['check', '--format', 'xml', 'example.c'], /^jailcheck: unknown format "xml" \(use text, json or sarif\)$/);
+  await expectInputError(['check', '--format', 'xml', 'balanced.c'], /^jailcheck: unknown format "xml" \(use text, json or sarif\)$/);
 });
 
 test('an unknown --function is a usage error naming the file', async () => {
-  await expectInputError(['check', '--function', 'prison_nothing', 'example.c'], /^jailcheck: no function named prison_nothing in example\.c$/);
+  await expectInputError(['check', '--function', 'prison_nothing', 'balanced.c'], /^jailcheck: no function named prison_nothing in balanced\.c$/);
 });
 
 test('an unknown --parser is a usage error', async () => {
-  await expectInputError(['check', '--parser', 'gcc', 'example.c'], /^jailcheck: unknown parser "gcc" \(use auto, native or wasm\)$/);
+  await expectInputError(['check', '--parser', 'gcc', 'balanced.c'], /^jailcheck: unknown parser "gcc" \(use auto, native or wasm\)$/);
 });
 
 test('an unknown option, a missing file argument and an unknown command are usage errors (exit 2), without a stack trace', async () => {
   for (const [args, message] of [
-    [['check', '--bogus', 'example.c'], /^error: unknown option '--bogus'$/m],
+    [['check', '--bogus', 'balanced.c'], /^error: unknown option '--bogus'$/m],
     [['check'], /^error: missing required argument 'files'$/m],
-    [['frobnicate', 'example.c'], /^error: unknown command 'frobnicate'$/m],
+    [['frobnicate', 'balanced.c'], /^error: unknown command 'frobnicate'$/m],
   ] as const) {
     const before = fingerprint(dir);
     const r = await runCli([...args], { cwd: dir });
@@ -200,9 +200,9 @@ test('a C file that defines no function is checked and says there was nothing to
   assert.deepEqual(fingerprint(dir), before);
 });
 
-test('the bundled example has no finding: exit 0 and the summary line only', async () => {
+test('a file whose locking and counting are balanced has no finding: exit 0 and the summary line only', async () => {
   const before = fingerprint(dir);
-  const r = await runCli(['check', 'example.c'], { cwd: dir });
+  const r = await runCli(['check', 'balanced.c'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'jailcheck: 0 errors, 0 warnings, 0 notes in 1 file\n');
   assert.equal(r.stderr, '');

@@ -14,6 +14,7 @@ import { example, lineOf } from '../helpers';
 import { firstPatch } from '../fixtures/seed/patches';
 import { RULES } from '../../simulator/src/findings';
 import { runCli } from './runCli';
+import { BALANCED } from './sources';
 import { makeWorkspace, removeWorkspace } from './workspace';
 
 /**
@@ -50,7 +51,7 @@ let dir: string;
 let patched: string;
 before(() => {
   patched = firstPatch(example());
-  dir = makeWorkspace({ 'example.c': example(), 'first-patch.c': patched, 'patches/first patch #1.c': patched });
+  dir = makeWorkspace({ 'balanced.c': BALANCED, 'first-patch.c': patched, 'patches/first patch #1.c': patched });
 });
 after(() => removeWorkspace(dir));
 
@@ -77,7 +78,7 @@ test('the SARIF for the first patch is valid SARIF 2.1.0, exit 1', async () => {
 });
 
 test('a file without findings gives a valid SARIF log with an empty result list, exit 0', async () => {
-  const { code, log } = await sarifOf('example.c');
+  const { code, log } = await sarifOf('balanced.c');
   assert.equal(code, 0);
   assert.deepEqual(log.runs[0]!.results, []);
 });
@@ -111,7 +112,8 @@ test('a path with a space and a # becomes a valid URI reference that still names
   const uris = new Set<string>();
   for (const r of log.runs[0]!.results!) {
     uris.add(r.locations![0]!.physicalLocation!.artifactLocation!.uri!);
-    for (const l of r.codeFlows![0]!.threadFlows[0]!.locations) uris.add(l.location!.physicalLocation!.artifactLocation!.uri!);
+    for (const l of r.codeFlows?.[0]?.threadFlows[0]?.locations ?? []) uris.add(l.location!.physicalLocation!.artifactLocation!.uri!);
+    for (const l of r.relatedLocations ?? []) uris.add(l.physicalLocation!.artifactLocation!.uri!);
   }
   assert.deepEqual([...uris], ['patches/first%20patch%20%231.c']);
   assert.equal(decodeURIComponent([...uris][0]!), 'patches/first patch #1.c');
