@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { runCheck } from './check';
 import { registerReview } from './review';
+import { registerLedger } from './ledger';
 import { InputError } from '../input';
 
 export const EXIT_OK = 0;
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
       process.exitCode = await runCheck(files, opts);
     });
   registerReview(program);
+  registerLedger(program);
   return program;
 }
 

@@ -7,7 +7,7 @@
 import type { FileIR, FunctionIR, LockMode, SourceRange } from '../ir';
 import type { JailcheckConfig } from '../config';
 import { Finding, FindingStep, RULES, RuleId } from '../findings';
-import { FileFacts, FunctionContext } from './context';
+import { contextFor, FileFacts, FunctionContext } from './context';
 import { Engine, ExitRecord, RunResult, WNode, flagParamOf, contractGroups } from './engine';
 import { checkExits, entryCondition } from './exits';
 import type { Value } from './state';
@@ -169,28 +169,23 @@ export class SummaryCache implements CallEnv {
     for (const fn of file.functions) if (fn.problems.length === 0) this.byName.set(fn.name, fn);
   }
 
+  /**
+   * The callee's summary. One analysis of the callee, over every entry
+   * contract, serves all its callers: each outcome records the entry flag
+   * bits it happened under, and a call keeps only the outcomes its own flag
+   * argument allows (see Transfer.applySummary).
+   */
   summaryOf(callee: string, args: readonly Value[]): Summary | undefined {
+    void args;
     const fn = this.byName.get(callee);
     if (!fn) return undefined;
-    const ctx = new FunctionContext(fn, this.config, this.facts);
-    const fp = flagParamOf(ctx);
-    let spec: { set: string[]; clear: string[] } | undefined;
-    if (fp !== undefined) {
-      const v = args[fn.params.findIndex((p) => p.name === fp)];
-      if (v?.k === 'bits') spec = { set: [...v.set], clear: v.exact ? [] : [...v.clear] };
-      if (v?.k === 'bits' && v.exact) {
-        // An exact flag word: every bit the callee tests and the word lacks is clear.
-        const tested = new Set(contractGroups(ctx).flat().map((g) => g.bit));
-        for (const b of ctx.vocabulary.flagContracts.map((c) => c.bit)) tested.add(b);
-        spec = { set: [...v.set], clear: [...tested].filter((b) => !v.set.includes(b)).concat(v.clear) };
-      }
-    }
-    const key = `${callee}@${this.version(callee)}|${spec ? `${spec.set.sort()}/${[...new Set(spec.clear)].sort()}` : ''}`;
+    const key = `${callee}@${this.version(callee)}|`;
     if (this.cache.has(key)) return this.cache.get(key);
     if (this.inProgress.has(callee)) return undefined;
     this.inProgress.add(callee);
     try {
-      const result = analyzeFunction(ctx, this, { spec });
+      const ctx = contextFor(fn, this.config, this.facts);
+      const result = analyzeFunction(ctx, this, {});
       const summary = summaryFromExits(ctx, result.exits, this.config);
       this.cache.set(key, summary);
       return summary;
@@ -260,7 +255,7 @@ export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileF
     };
   }
   try {
-    const a = analyzeFunction(new FunctionContext(fn, config, facts), env, { recordPoints });
+    const a = analyzeFunction(contextFor(fn, config, facts), env, { recordPoints });
     return { analysis: a, findings: a.findings };
   } catch (err) {
     // An internal error costs one function, and says so: it is a bug in jailcheck, not in the code.

@@ -19,6 +19,20 @@ export interface FileFacts {
   readonly paramTypes?: ReadonlyMap<string, readonly TypeInfo[]>;
 }
 
+const contexts = new WeakMap<FunctionIR, { config: JailcheckConfig; facts: FileFacts; ctx: FunctionContext }>();
+
+/**
+ * The context of a function, made once per IR, configuration and file: the
+ * analysis of the function itself, its summary and its ledger run share it.
+ */
+export function contextFor(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts): FunctionContext {
+  const cached = contexts.get(fn);
+  if (cached && cached.config === config && cached.facts === facts) return cached.ctx;
+  const ctx = new FunctionContext(fn, config, facts);
+  contexts.set(fn, { config, facts, ctx });
+  return ctx;
+}
+
 export class FunctionContext {
   readonly vocabulary: Vocabulary;
   readonly maxDepth: number;

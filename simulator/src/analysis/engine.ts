@@ -69,8 +69,20 @@ export interface RunOptions {
   readonly blur?: ReadonlyMap<number, ReadonlySet<string>>;
 }
 
+type ContractGroup = Array<{ bit: string; key: string; mode: LockMode; lockClass: LockHold['lockClass'] }>;
+const groupCache = new WeakMap<FunctionContext, ContractGroup[]>();
+
 /** The contract bits that apply to a function, grouped by the lock each promises. */
-export function contractGroups(ctx: FunctionContext): Array<Array<{ bit: string; key: string; mode: LockMode; lockClass: LockHold['lockClass'] }>> {
+export function contractGroups(ctx: FunctionContext): ContractGroup[] {
+  let cached = groupCache.get(ctx);
+  if (!cached) {
+    cached = computeContractGroups(ctx);
+    groupCache.set(ctx, cached);
+  }
+  return cached;
+}
+
+function computeContractGroups(ctx: FunctionContext): ContractGroup[] {
   const flagParam = flagParamOf(ctx);
   if (flagParam === undefined) return [];
   const mentioned = new Set<string>();

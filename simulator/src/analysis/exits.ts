@@ -7,7 +7,7 @@ import type { RuleId } from '../findings';
 import type { SourceRange } from '../ir';
 import type { FunctionContext } from './context';
 import type { ExitRecord, WNode } from './engine';
-import { flagParamOf } from './engine';
+import { contractGroups, flagParamOf } from './engine';
 import { describeObject, visibleToCaller } from './objects';
 import type { AState, Value } from './state';
 import { lockName } from './transfer';
@@ -73,12 +73,26 @@ export function checkExits(ctx: FunctionContext, exits: readonly ExitRecord[]): 
       }
     }
   } else {
-    // Paths that start under the same contract and return the same way must leave the same locks held.
+    // A lock this function took and still holds at a return must be handed over by design: it is
+    // the returned object's (a finder's "returns it locked, or NULL"), the returned flag word says
+    // so (prison_lock_xlock()), or the function's comment or name promises it.
+    for (const e of exits) {
+      for (const [key, hold] of e.node.state.locks) {
+        if (hold.certainty !== 'held' || e.node.state.entryHeld.has(key)) continue;
+        if (handedOver(ctx, key, e)) continue;
+        out.push({
+          rule: 'lock-held-at-return', range: e.range, subject: key, node: e.node, related: [],
+          message: `${lockName(ctx, key, hold)} is taken in ${fnName}() and still held at this return; nothing tells the caller it is held (it is not the returned object's lock, the result does not say so, and the comment does not promise it)`,
+        });
+      }
+    }
+    // Locks held on entry: paths that start under the same contract and return the same way must
+    // leave them the same (do_jail_attach() releases the caller's locks on every path).
     const groups = groupBy(exits, (e) => `${e.node.state.contract}|${[...e.node.state.entryHeld.keys()].sort()}|${returnClass(e.ret)}`);
     for (const group of groups.values()) {
       if (group.length < 2) continue;
       const keys = new Set<string>();
-      for (const e of group) for (const k of e.node.state.locks.keys()) keys.add(k);
+      for (const e of group) for (const k of e.node.state.entryHeld.keys()) keys.add(k);
       for (const key of keys) {
         const holding = group.filter((e) => e.node.state.locks.get(key)?.certainty === 'held');
         const releasing = group.filter((e) => !e.node.state.locks.has(key));
@@ -86,10 +100,9 @@ export function checkExits(ctx: FunctionContext, exits: readonly ExitRecord[]): 
         const other = releasing[0]!;
         for (const e of holding) {
           const hold = e.node.state.locks.get(key)!;
-          const wasHeld = e.node.state.entryHeld.has(key);
           out.push({
             rule: 'lock-held-at-return', range: e.range, subject: key, node: e.node,
-            related: [{ range: other.range, message: `${wasHeld ? 'releases' : 'does not hold'} ${lockName(ctx, key, hold)} on this path, which returns the same way` }],
+            related: [{ range: other.range, message: `releases ${lockName(ctx, key, hold)} on this path, which returns the same way` }],
             message: `${lockName(ctx, key, hold)} is still held at this return, but other paths of ${fnName}() that ${
               e.node.state.contract !== '-' ? `start with ${e.node.state.contract} and ` : ''}return the same way release it`,
           });
@@ -99,6 +112,30 @@ export function checkExits(ctx: FunctionContext, exits: readonly ExitRecord[]): 
   }
   out.push(...inconsistentCounts(ctx, exits));
   return out;
+}
+
+const DOCUMENTED_LOCKED = /return(?:s|ed|ing)?\b[^.]*\block(?:ed)?\b|\b(?:locked|held)\b[^.]*\bon return\b|\bwith [^.]*\b(?:locked|held)\b/i;
+
+/** Whether a lock still held at this return is handed to the caller by design. */
+function handedOver(ctx: FunctionContext, key: string, e: ExitRecord): boolean {
+  const hash = key.lastIndexOf('#');
+  const obj = hash < 0 ? key : key.slice(0, hash);
+  // The returned object's own lock: prison_find() "returns it locked, or NULL".
+  if (e.ret.k === 'ptr' && e.ret.obj === obj) return true;
+  // A flag word that says what is held (PD_LOCKED, PD_LIST_XLOCKED).
+  if (e.ret.k === 'bits') {
+    for (const group of contractGroups(ctx)) {
+      for (const c of group) if (c.key === key && e.ret.set.includes(c.bit)) return true;
+    }
+    for (const c of ctx.vocabulary.flagContracts) {
+      if (!e.ret.set.includes(c.bit)) continue;
+      if (c.lock.kind === 'global' && key === `g:${c.lock.name}`) return true;
+      if (c.lock.kind === 'param-field' && key.endsWith(`#${c.lock.field}`)) return true;
+    }
+  }
+  // The function says so: "returns with the prison locked", prison_lock_xlock().
+  if (ctx.fn.comment && DOCUMENTED_LOCKED.test(ctx.fn.comment)) return true;
+  return /(?:^|_)(?:x|s)?lock(?:_|$)/.test(ctx.fn.name) && !/unlock/.test(ctx.fn.name);
 }
 
 /** Facts a caller could observe that would tell two paths apart. */

@@ -113,6 +113,8 @@ function forgetFacts(s: AState, prefix: string): AState {
   return facts ? { ...s, facts } : s;
 }
 
+const FATAL = new Set<string>(['lock-double-acquire', 'lock-release-not-held', 'lock-wrong-mode', 'lock-assert-fails', 'lock-contract-violated']);
+
 export class Transfer {
   /**
    * `observer` and `allDeltas` serve the pr_uref ledger, which needs to know, at each change,
@@ -123,6 +125,10 @@ export class Transfer {
 
   apply(s: AState, op: Op): StepResult {
     const r = this.applyOp(s, op);
+    // A thread that takes a mutex twice, drops a lock it does not hold or breaks a lock assertion
+    // does not go on (witness(4) and INVARIANTS kernels panic there): what would follow on that
+    // path is a consequence, not a second problem.
+    if (r.findings.some((f) => FATAL.has(f.rule))) return { ...r, next: [] };
     // A path that went through `pr->pr_mtx` or `pr->pr_ref` knows pr is not NULL.
     const base = op.kind === 'lock' || op.kind === 'scope-lock' ? op.lock : op.kind === 'count' ? op.target
       : op.kind === 'assign' ? op.target : undefined;
@@ -578,6 +584,16 @@ export class Transfer {
   }
 
   private constrainFlags(s: AState, arg: Expr, outcome: Outcome): AState | null {
+    // First the value the argument has here: an outcome under bits it cannot have is not this call's.
+    const v = this.ctx.valueOf(arg, s, 0);
+    if (v.k === 'bits' || (v.k === 'int' && (v.value === 0 || v.zero === true))) {
+      const set = v.k === 'bits' ? v.set : [];
+      const exact = v.k === 'bits' ? v.exact : true;
+      const clear = v.k === 'bits' ? v.clear : [];
+      const entry = outcome.entryBits!;
+      if (entry.set.some((b) => clear.includes(b) || (exact && !set.includes(b)))) return null;
+      if (entry.clear.some((b) => set.includes(b))) return null;
+    }
     let state: AState | null = s;
     for (const b of outcome.entryBits!.set) {
       if (!state) return null;

@@ -4,7 +4,7 @@
  */
 import type { JailcheckConfig, LedgerEvent } from '../config';
 import type { CountOp, FunctionIR } from '../ir';
-import { FunctionContext, FileFacts } from '../analysis/context';
+import { contextFor, FunctionContext, FileFacts } from '../analysis/context';
 import { counterFact } from '../analysis/conditions';
 import { Engine, flagParamOf } from '../analysis/engine';
 import { ancestorParts } from '../analysis/objects';
@@ -168,7 +168,7 @@ export class LedgerCollector {
 
 /** The ledger rows of one function: a run of its paths with the collector listening. */
 export function collectFunction(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts, env: CallEnv): LedgerRow[] {
-  const ctx = new FunctionContext(fn, config, facts);
+  const ctx = contextFor(fn, config, facts);
   const collector = new LedgerCollector(ctx);
   const engine = new Engine(ctx, new Transfer(ctx, env, collector.observe, true));
   engine.run({ recordPoints: false });
