@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { runCheck } from './check';
 import { registerReview } from './review';
 import { registerLedger } from './ledger';
+import { registerSimulate } from './simulate';
 import { InputError } from '../input';
 
 export const EXIT_OK = 0;
@@ -28,12 +29,14 @@ export function buildProgram(): Command {
     .option('-f, --format <format>', 'text, json or sarif', 'text')
     .option('--function <name>', 'report only findings in this function')
     .option('--no-steps', 'text format: omit the path of each finding')
+    .option('--no-simulate', 'leave out the simulator\'s interleaving findings (faster)')
     .option('--parser <backend>', 'tree-sitter binding: auto, native or wasm', 'auto')
-    .action(async (files: string[], opts: { format: string; function?: string; steps: boolean; parser: string }) => {
+    .action(async (files: string[], opts: { format: string; function?: string; steps: boolean; parser: string; simulate: boolean }) => {
       process.exitCode = await runCheck(files, opts);
     });
   registerReview(program);
   registerLedger(program);
+  registerSimulate(program);
   return program;
 }
 
