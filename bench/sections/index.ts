@@ -12,6 +12,7 @@ import type { BenchInput, BenchSection } from '../harness/context';
 import { incrementalSection } from './incremental';
 import { lspSection } from './lsp';
 import { pipelineSection } from './pipeline';
+import { simulatorSection } from './simulator';
 import { projectRoot } from '../paths';
 
 export function allSections(example: BenchInput, generated: BenchInput): BenchSection[] {
@@ -20,6 +21,7 @@ export function allSections(example: BenchInput, generated: BenchInput): BenchSe
     pipelineSection(example),
     incrementalSection(example),
     lspSection(example, server),
+    simulatorSection(example),
     pipelineSection(generated),
     incrementalSection(generated),
     lspSection(generated, server),
