@@ -10,7 +10,7 @@ import { InputError } from '../input';
 import { cascadeFunctions } from '../interleavings';
 import { LineIndex } from '../lineIndex';
 import type { ParserPreference } from '../parsing/parser';
-import { ScenarioError, scenariosOf, SimulationInputError, simulateFunction, simulatorFor } from '../simulate';
+import { ScenarioError, scenariosOf, SimulationInputError, SimulationSource, simulateFunction, simulatorFor } from '../simulate';
 import { readSource } from './check';
 
 interface SimulateCliOptions {
@@ -139,7 +139,7 @@ export function formatSimulation(file: string, text: string, report: SimulationR
   return out.join('\n');
 }
 
-async function analyse(file: string, parser: string): Promise<{ text: string; sim: ReturnType<typeof simulatorFor>; rows: Parameters<typeof cascadeFunctions>[0]; source: Parameters<typeof simulateFunction>[0] }> {
+async function analyse(file: string, parser: string): Promise<{ text: string; sim: ReturnType<typeof simulatorFor>; rows: Parameters<typeof cascadeFunctions>[0]; source: SimulationSource }> {
   if (!['auto', 'native', 'wasm'].includes(parser)) throw new InputError(`unknown parser "${parser}" (use auto, native or wasm)`);
   const text = readSource(file);
   const service = await AnalysisService.create(parser as ParserPreference);
@@ -149,9 +149,16 @@ async function analyse(file: string, parser: string): Promise<{ text: string; si
   return { text: analysed.text, sim: simulatorFor(source), rows: analysed.ledger.rows, source };
 }
 
-function asInputError(err: unknown): never {
-  if (err instanceof ScenarioError || err instanceof SimulationInputError) throw new InputError(err.message);
+/** The simulator's complaints about the input, as one-line input errors; a scenario file's name the file. */
+function asInputError(err: unknown, scenarioFile?: string): never {
+  if (err instanceof ScenarioError) throw new InputError(`${scenarioFile ? `${scenarioFile}: ` : ''}${err.message}`);
+  if (err instanceof SimulationInputError) throw new InputError(err.message);
   throw err;
+}
+
+/** A function to simulate must be one the file defines: said as `jailcheck check --function` says it. */
+function requireFunction(source: SimulationSource, fn: string, file: string): void {
+  if (!source.ir.functions.some((f) => f.name === fn)) throw new InputError(`no function named ${fn} in ${file}`);
 }
 
 export async function runSimulate(file: string, opts: SimulateCliOptions): Promise<number> {
@@ -161,6 +168,7 @@ export async function runSimulate(file: string, opts: SimulateCliOptions): Promi
   const budget = wholeNumber(opts.timeBudget, '--time-budget');
   const user = scenarioFile(opts.scenario);
   const { text, source } = await analyse(file, opts.parser);
+  requireFunction(source, opts.function, file);
   let report: SimulationReport;
   try {
     report = await simulateFunction(source, opts.function, {
@@ -168,7 +176,7 @@ export async function runSimulate(file: string, opts: SimulateCliOptions): Promi
       maxPreemptions: preemptions, timeBudgetMs: budget, compareReduction: opts.compareReduction,
     });
   } catch (err) {
-    return asInputError(err);
+    return asInputError(err, user?.file);
   }
   if (report.scenarios.length === 0) throw new InputError(`${opts.function}() has no scenario to run (it takes no jail jailcheck can make up)`);
   if (opts.format === 'json') process.stdout.write(`${JSON.stringify(toReportJson(file, text, report), null, 2)}\n`);
@@ -178,7 +186,8 @@ export async function runSimulate(file: string, opts: SimulateCliOptions): Promi
 
 export async function runScenarios(file: string, opts: { function?: string; format: string; parser: string }): Promise<number> {
   if (!['text', 'json'].includes(opts.format)) throw new InputError(`unknown format "${opts.format}" (use text or json)`);
-  const { sim, rows } = await analyse(file, opts.parser);
+  const { sim, rows, source } = await analyse(file, opts.parser);
+  if (opts.function !== undefined) requireFunction(source, opts.function, file);
   const functions = opts.function !== undefined ? [opts.function] : cascadeFunctions(rows, sim.program.config);
   const lists = functions.map((fn) => {
     try {
