@@ -88,6 +88,63 @@ async function expectInputError(args: string[], message: RegExp): Promise<void> 
 
 const simulate = (...more: string[]): string[] => ['simulate', EXAMPLE, '--function', 'prison_deref', ...more];
 
+// ---------------------------------------------------------------- verdicts, labels and exit codes
+
+test('revival-by-attach on the example: exit 1, prison0\'s pr_uref at zero on line 393 with no preemption, then the KASSERT', async () => {
+  const r = await runCli(simulate('--scenario', 'revival-by-attach'), { cwd: dir });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr, '');
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0]!, /^prison_deref\(\): 1 scenario, 1 with a violation \(\d+\.\d\d s\)$/);
+  assert.match(lines[2]!, /^VIOLATION revival-by-attach: p1 runs prison_deref\(A, PD_DEREF \| PD_DEUREF\) while p2 runs jail_attach\(td, A\.pr_id\), /);
+  assert.ok(lines.includes('          examples/kern_jail_2011.c:393: prison0.pr_uref reached 0 in prison_deref(): the host lost its last user reference [root-uref-zero] — logic error (no preemption needed)'), r.stdout);
+  assert.ok(lines.includes('          then examples/kern_jail_2011.c:395: KASSERT(tpr != &prison0) fails in prison_deref() [kassert]'), r.stdout);
+  assert.ok(lines.includes('          world: built by the file\'s own functions: prison_proc_hold(prison0); prison_hold(prison0); prison_proc_hold(prison0); prison_hold(prison0); prison_create(prison0, "A", 1, &new) → A; jail_attach(p1\'s td, A.pr_id); prison_set_persist(A.pr_id, 0); then: prison0 pr_ref=3 pr_uref=3; A pr_ref=2 pr_uref=1'), r.stdout);
+  // The schedule: thread 1 runs to its end before thread 2 starts, and no step is a preemption.
+  const steps = lines.filter((l) => /^ +\d+ {2}T\d /.test(l));
+  const threads = steps.map((l) => Number(/T(\d)/.exec(l)![1]));
+  assert.deepEqual([...new Set(threads)], [1, 2]);
+  assert.deepEqual(threads, [...threads].sort(), 'thread 1 first, then thread 2');
+  assert.ok(!r.stdout.includes('[preemption]'));
+  assert.match(steps.find((l) => l.endsWith(' ✗'))!, /^ +36 {2}T2 {4}393 {2}prison_deref: ✗ prison0\.pr_uref reached 0/);
+});
+
+test('a race needs a preemption and says how many; a lock-order deadlock too', async () => {
+  const race = await runCli(['simulate', RACE, '--function', 'prison_drop'], { cwd: dir });
+  assert.equal(race.code, 1, race.stderr);
+  assert.match(race.stdout, /^prison_drop\(\): 4 scenarios, 1 with a violation /);
+  assert.match(race.stdout, /\n {10}test\/fixtures\/sim\/race\.c:46: pr->pr_ref reads A, which was freed \[use-after-free\] — race \(1 preemption\)\n/);
+  assert.match(race.stdout, /\[preemption\]/);
+  const deadlock = await runCli(['simulate', DEADLOCK, '--function', 'prison_rename', '--scenario', 'with-prison_renumber'], { cwd: dir });
+  assert.equal(deadlock.code, 1, deadlock.stderr);
+  assert.match(deadlock.stdout, /test\/fixtures\/sim\/deadlock\.c:30: deadlock: thread 1 holds A\.pr_mtx and waits for allprison_lock; thread 2 holds allprison_lock and waits for A\.pr_mtx \[deadlock\] — race \(1 preemption\)/);
+});
+
+test('--preemptions bounds the first search only: with 0, every interleaving is then explored with sleep sets and the race is still found', async () => {
+  const r = await runCli(['simulate', RACE, '--function', 'prison_drop', '--scenario', 'two-callers', '--preemptions', '0'], { cwd: dir });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /\[use-after-free\] — race \(1 preemption\)/);
+});
+
+test('no violation: exit 0, OK, and how far the exploration went', async () => {
+  const r = await runCli(simulate('--scenario', 'removal'), { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\nOK {8}removal: p1 runs prison_deref\(A, PD_DEREF \| PD_DEUREF\) while admin runs jail_remove\(A\.pr_id\); /);
+  assert.match(r.stdout, /\n {10}\d[\d,]* executions, \d[\d,]* distinct states, every interleaving\n/);
+  const bounded = await runCli(['simulate', RACE, '--function', 'prison_drop_locked_test', '--format', 'json'], { cwd: dir });
+  assert.equal(bounded.code, 0, bounded.stderr);
+  const out = JSON.parse(bounded.stdout) as { scenarios: Array<{ verdict: string; exhaustive: boolean; counterexample?: unknown }> };
+  assert.ok(out.scenarios.every((s) => s.verdict === 'ok' && s.exhaustive && !s.counterexample));
+});
+
+test('a budget that stops the search makes the verdict INCOMPLETE (exit 0), and the coverage line claims no bound it did not finish', async () => {
+  const r = await runCli(simulate('--scenario', 'removal', '--time-budget', '0'), { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\nINCOMPLETE removal: /);
+  assert.match(r.stdout, /\n {10}\d+ executions?, \d+ distinct states?, not every schedule without preemption\n {10}bound reached: with up to 0 preemptions: stopped by the time budget\n/);
+  assert.doesNotMatch(r.stdout, /every interleaving with up to/);
+});
+
 // ---------------------------------------------------------------- bad input
 
 test('simulate without --function is a usage error that says how to find one', async () => {

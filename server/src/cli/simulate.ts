@@ -94,10 +94,17 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
+/**
+ * What was explored, in words. An incomplete scenario was cut short while
+ * its bound k was being explored: every bound below k was explored to the
+ * end, k itself was not.
+ */
 function coverage(s: ScenarioResult): string {
   const parts = [plural(s.executions, 'execution'), plural(s.states, 'distinct state')];
-  if (s.verdict !== 'violation') {
-    parts.push(s.exhaustive ? 'every interleaving' : `every interleaving with up to ${plural(s.preemptionBound, 'preemption')}`);
+  const k = s.preemptionBound;
+  if (s.verdict === 'ok') parts.push(s.exhaustive ? 'every interleaving' : `every interleaving with up to ${plural(k, 'preemption')}`);
+  else if (s.verdict === 'incomplete') {
+    parts.push(k === 0 ? 'not every schedule without preemption' : `every interleaving with up to ${plural(k - 1, 'preemption')}, not every one with ${k}`);
   }
   return parts.join(', ');
 }
@@ -224,7 +231,7 @@ export async function runScenarios(file: string, opts: { function?: string; form
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('run a function of the file on small worlds of jails, explore the thread interleavings, and print each scenario\'s verdict and shortest counterexample')
+    .description('run a function of the file on small worlds of jails, explore the thread interleavings, and print each scenario\'s verdict and, for a violation, the schedule that shows it')
     .argument('<file>', 'C file')
     .option('--function <name>', 'the function to simulate (required)')
     .option('--scenario <name|file.json>', 'one built-in scenario by name, or a JSON file of scenarios (schemas/scenario.schema.json)')
