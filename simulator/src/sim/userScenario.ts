@@ -225,7 +225,7 @@ function parseCall(text: string, program: Program, ctx: CallContext, fields: Rea
   if (own && ctx.own === undefined) {
     const what = own.k === 'proc' ? 'p' : own.k as 'td' | 'cred';
     fail(`in ${fn}(): ${ctx.process === undefined
-      ? `${what} is ${OWN[what]} of the thread's process, and the thread names none (give it a "process" that "world.processes" lists)`
+      ? `${what} needs the thread's process, and the thread names none (give it a "process" that "world.processes" lists)`
       : `${what} is ${OWN[what]} of process ${ctx.process}, which "world.processes" does not list`}`);
   }
   return { fn, args, text: text.trim().replace(/;$/, '') };
@@ -248,7 +248,7 @@ function splitArgs(s: string): string[] {
   return out;
 }
 
-const OWN = { td: 'the thread', p: 'the process', cred: 'the credential' } as const;
+const OWN = { td: 'the thread', p: 'the proc', cred: 'the credential' } as const;
 
 function parseArg(a: string, program: Program, ctx: CallContext, fields: ReadonlySet<string>, fail: (m: string) => never): ArgSpec {
   const jails = ctx.jails;
