@@ -8,9 +8,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { example, readFixture } from '../helpers';
+import * as fs from 'fs';
+import * as path from 'path';
+import { example, readFixture, ROOT } from '../helpers';
 import { runCli, CliResult } from './runCli';
 import { fingerprint, makeWorkspace, removeWorkspace } from './workspace';
+
+const DOC = readFixture('docs/simulate.md');
 
 const EXAMPLE = 'examples/kern_jail_2011.c';
 const RACE = 'test/fixtures/sim/race.c';
@@ -27,6 +31,36 @@ const GOOD = {
 };
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 const withThread = (calls: string[], process = 'p2'): unknown => ({ ...GOOD, threads: [GOOD.threads[0], { process, calls }] });
+
+/** A function with #if groups inside: the simulator runs one configuration and says which. Written for these tests. */
+const IFDEF = `struct prison prison0 = {
+\t.pr_ref\t\t= 1,
+\t.pr_uref\t= 1,
+};
+
+void
+prison_tweak(struct prison *pr)
+{
+
+\tmtx_lock(&pr->pr_mtx);
+#ifdef VIMAGE
+\tpr->pr_ref++;
+#else
+\tpr->pr_ref--;
+#endif
+#ifndef INET6
+\tpr->pr_uref--;
+#endif
+\tmtx_unlock(&pr->pr_mtx);
+}
+`;
+
+/** The ```json block of docs/simulate.md: its full scenario-file example. */
+function docExample(): string {
+  const blocks = [...DOC.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  assert.equal(blocks.length, 1, 'docs/simulate.md has one scenario-file example');
+  return blocks[0]!;
+}
 
 let dir: string;
 before(() => {
@@ -62,6 +96,8 @@ before(() => {
     'unknown-process.json': json(withThread(["prison_free(p7's jail)"])),
     'td-without-process.json': json(withThread(['jail_attach(td, A.pr_id)'], 'p9')),
     'seven-threads.json': json({ ...GOOD, threads: Array.from({ length: 7 }, () => ({ calls: ['prison_hold(A)'] })) }),
+    'doc-example.json': docExample(),
+    'ifdef.c': IFDEF,
   });
 });
 after(() => removeWorkspace(dir));
@@ -72,6 +108,9 @@ function assertNoStackTrace(r: CliResult): void {
     assert.doesNotMatch(out, /\b(TypeError|RangeError|SyntaxError|ReferenceError)\b|internal error/, out);
   }
 }
+
+/** What each bad scenario file was told, without the "jailcheck: FILE.json: " prefix: the page's table must have it. */
+const scenarioFileMessages: string[] = [];
 
 /** Runs the CLI and checks it fails as a usage or input error should: exit 2, one line on stderr, nothing else. */
 async function expectInputError(args: string[], message: RegExp): Promise<void> {
@@ -84,6 +123,8 @@ async function expectInputError(args: string[], message: RegExp): Promise<void> 
   assert.equal(lines.length, 1, `one line on standard error, got:\n${r.stderr}`);
   assert.match(lines[0]!, message);
   assert.deepEqual(fingerprint(dir), before, 'nothing in the working folder was written or changed');
+  const file = args[args.indexOf('--scenario') + 1];
+  if (args.includes('--scenario') && file?.endsWith('.json')) scenarioFileMessages.push(lines[0]!.slice(`jailcheck: ${file}: `.length));
 }
 
 const simulate = (...more: string[]): string[] => ['simulate', EXAMPLE, '--function', 'prison_deref', ...more];
@@ -145,6 +186,217 @@ test('a budget that stops the search makes the verdict INCOMPLETE (exit 0), and 
   assert.doesNotMatch(r.stdout, /every interleaving with up to/);
 });
 
+// ---------------------------------------------------------------- scenario files and the scenarios command
+
+test('a scenario file from test/fixtures/sim runs instead of the built-in scenarios', async () => {
+  const r = await runCli(['simulate', RACE, '--function', 'prison_drop', '--scenario', 'test/fixtures/sim/three-drops.json'], { cwd: dir });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^prison_drop\(\): 1 scenario, 1 with a violation /);
+  assert.match(r.stdout, /\nVIOLATION three-drops: three processes of jail A each drop their reference/);
+  assert.match(r.stdout, /\n {10}thread 3: prison_drop\(A\)\n/);
+  assert.match(r.stdout, /\[use-after-free\] — race \(1 preemption\)/);
+});
+
+test('--compare-reduction prints every interleaving\'s count with and without sleep sets, both verdicts agreeing', async () => {
+  const r = await runCli(['simulate', EXAMPLE, '--function', 'prison_hold', '--scenario', 'test/fixtures/sim/three-holds.json', '--compare-reduction', '--time-budget', '60000'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\nOK {8}three-holds: /);
+  assert.match(r.stdout, /\n {10}every interleaving: 25 executions with sleep sets \(ok\), 34,650 executions without \(ok\)\n/);
+});
+
+test('the scenario-file example of docs/simulate.md is valid, and runs as the page says: a violation, then OK, exit 1', async () => {
+  const Ajv = (await import('ajv')).default;
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas/scenario.schema.json'), 'utf8')));
+  assert.ok(validate(JSON.parse(docExample())), JSON.stringify(validate.errors));
+  const r = await runCli(simulate('--scenario', 'doc-example.json'), { cwd: dir });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /\nVIOLATION attach-after-last-exit: /);
+  assert.match(r.stdout, /:393: prison0\.pr_uref reached 0 in prison_deref\(\): the host lost its last user reference \[root-uref-zero\] — logic error \(no preemption needed\)/);
+  assert.match(r.stdout, /\nOK {8}two-exits: the last two processes of jail A exit at the same time\n[\s\S]*, every interleaving\n/);
+});
+
+test('scenarios lists the file\'s own operations and the built-in scenarios by name, and runs nothing', async () => {
+  const r = await runCli(['scenarios', EXAMPLE], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0]!, /^the file's own operations: create → prison_create\(\), attach → jail_attach\(\), /);
+  assert.equal(lines[2], 'prison_deref(): 15 scenarios');
+  const names = lines.filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim());
+  for (const n of ['revival-by-attach', 'revival-by-persist', 'revival-two-levels', 'removal', 'two-callers', 'hold-and-release']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  for (const flags of ['PD_DEREF | PD_DEUREF', 'PD_DEREF | PD_DEUREF | PD_LOCKED | PD_LIST_XLOCKED', 'PD_DEUREF | PD_LOCKED']) {
+    for (const alone of ['alone-held', 'alone', 'alone-two-levels']) assert.ok(names.includes(`${alone} [${flags}]`), `${alone} [${flags}]`);
+  }
+  const other = await runCli(['scenarios', DEADLOCK, '--function', 'prison_rename'], { cwd: dir });
+  assert.equal(other.code, 0, other.stderr);
+  assert.match(other.stdout, /\n {2}with-prison_renumber\n {6}p1 runs prison_rename\(A, "…"\) while p2 runs prison_renumber\(A\); /);
+});
+
+// ---------------------------------------------------------------- docs/simulate.md
+
+interface Session {
+  readonly command: string;
+  expected: string;
+}
+
+/** The commands of the page's ```console blocks, each with the output shown after it. */
+function sessions(): Session[] {
+  const out: Session[] = [];
+  for (const [, block] of DOC.matchAll(/^```console\n([\s\S]*?)^```$/gm)) {
+    for (const line of block!.replace(/\n$/, '').split('\n')) {
+      if (line.startsWith('$ ')) out.push({ command: line.slice(2), expected: '' });
+      else out[out.length - 1]!.expected += `${line}\n`;
+    }
+  }
+  return out;
+}
+
+/** The time a run took is the one thing that changes between runs. */
+const untimed = (s: string): string => s.replace(/ \(\d+\.\d\d s\)$/m, ' (TIME s)');
+
+test('every command on docs/simulate.md prints what the page says (but the time), with the exit codes it says', async () => {
+  const all = sessions();
+  assert.ok(all.length >= 4, `${all.length} commands`);
+  let lastCode: number | null = null;
+  for (const { command, expected } of all) {
+    if (command === 'echo $?') {
+      assert.equal(`${lastCode}\n`, expected, 'exit code before "echo $?"');
+      continue;
+    }
+    const m = /^jailcheck ([^|]+?)(?: \| head -(\d+))?$/.exec(command);
+    assert.ok(m, `docs/simulate.md: a command this test cannot run: ${command}`);
+    const r = await runCli(m[1]!.split(/\s+/), { cwd: dir });
+    lastCode = r.code;
+    let output = r.stdout + r.stderr;
+    if (m[2]) output = `${output.split('\n').slice(0, Number(m[2])).join('\n')}\n`;
+    assert.equal(untimed(output), untimed(expected), `output of: ${command}`);
+  }
+});
+
+interface DocField {
+  readonly type: string;
+  readonly always: boolean;
+}
+
+/** The field tables of the page's JSON section, by their #### title. */
+function documentedShapes(): Map<string, Map<string, DocField>> {
+  const shapes = new Map<string, Map<string, DocField>>();
+  const json = DOC.slice(DOC.indexOf('\n## JSON output\n'), DOC.indexOf('\n## ', DOC.indexOf('\n## JSON output\n') + 5));
+  let section = '';
+  for (const line of json.split('\n')) {
+    const heading = /^#### (.+)$/.exec(line);
+    if (heading) section = heading[1]!;
+    const row = /^\| `(\w+)` \| ([^|]+) \| (always|optional) \|/.exec(line);
+    if (!row) continue;
+    const fields = shapes.get(section) ?? new Map<string, DocField>();
+    fields.set(row[1]!, { type: row[2]!.trim(), always: row[3] === 'always' });
+    shapes.set(section, fields);
+  }
+  return shapes;
+}
+
+const SHAPES = documentedShapes();
+/** Every documented field met in some output, as "Section.field": each must be, or the table documents a field no output has. */
+const seen = new Set<string>();
+
+function typeOf(v: unknown): string {
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
+}
+
+function assertShape(value: unknown, section: string, where: string): void {
+  const fields = SHAPES.get(section);
+  assert.ok(fields, `docs/simulate.md has no table "#### ${section}"`);
+  assert.equal(typeOf(value), 'object', where);
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) assert.ok(fields.has(key), `${where}: field "${key}" is not documented under "${section}"`);
+  for (const [key, field] of fields) {
+    if (!(key in obj)) {
+      assert.ok(!field.always, `${where}: documented field "${key}" is missing`);
+      continue;
+    }
+    seen.add(`${section}.${key}`);
+    assertValue(obj[key], field.type, `${where}.${key}`);
+  }
+}
+
+function assertValue(v: unknown, type: string, where: string): void {
+  const map = /^map of (\w+)$/.exec(type);
+  if (map) {
+    assert.equal(typeOf(v), 'object', where);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) assert.equal(typeOf(x), map[1], `${where}.${k}`);
+    return;
+  }
+  if (type.endsWith('[]')) {
+    assert.equal(typeOf(v), 'array', where);
+    (v as unknown[]).forEach((item, i) => assertValue(item, type.slice(0, -2), `${where}[${i}]`));
+    return;
+  }
+  if (SHAPES.has(type)) assertShape(v, type, where);
+  else assert.equal(typeOf(v), type, where);
+}
+
+test('docs/simulate.md documents both JSON documents and every object in them', () => {
+  assert.deepEqual([...SHAPES.keys()], ['The simulate document', 'Scenario', 'Thread', 'Reduction', 'Exploration', 'Counterexample', 'Site', 'Step', 'Lock',
+    'Later violation', 'The scenarios document', 'Function', 'Listed scenario', 'World', 'Jail', 'Process', 'Listed thread']);
+});
+
+test('simulate --format json prints exactly the documented shape, every field the documented type', async () => {
+  const runs: Array<[string[], number]> = [
+    [simulate('--scenario', 'revival-by-attach', '--format', 'json'), 1],
+    [['simulate', RACE, '--function', 'prison_drop', '--format', 'json'], 1],
+    [['simulate', EXAMPLE, '--function', 'prison_hold', '--scenario', 'test/fixtures/sim/three-holds.json', '--compare-reduction', '--time-budget', '60000', '--format', 'json'], 0],
+    [['simulate', 'ifdef.c', '--function', 'prison_tweak', '--format', 'json'], 0],
+    [simulate('--scenario', 'removal', '--time-budget', '0', '--format', 'json'), 0],
+  ];
+  const outs = await Promise.all(runs.map(([args]) => runCli(args, { cwd: dir })));
+  outs.forEach((r, i) => {
+    assert.equal(r.code, runs[i]![1], `${runs[i]![0].join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, '');
+    assertShape(JSON.parse(r.stdout), 'The simulate document', `output of ${runs[i]![0].join(' ')}`);
+  });
+  const [revival, race, reduction, ifdef, cut] = outs.map((r) => JSON.parse(r.stdout));
+  // Values, not only types: the seed story's counterexample as the page describes it.
+  assert.equal(revival.version, 1);
+  assert.equal(revival.file, EXAMPLE);
+  const s = revival.scenarios[0];
+  assert.deepEqual([s.name, s.verdict, s.world, s.exhaustive, s.executions], ['revival-by-attach', 'violation', 'built', false, 1]);
+  assert.deepEqual(s.threads[1], { thread: 2, calls: ['jail_attach(td, A.pr_id)', "prison_proc_free(p2's jail)", "prison_free(p2's jail)"] });
+  const c = s.counterexample;
+  assert.deepEqual([c.invariant, c.preemptions, c.label], ['root-uref-zero', 0, 'logic error (no preemption needed)']);
+  assert.deepEqual([c.at.line, c.at.thread, c.at.function, c.at.step], [393, 2, 'prison_deref', 36]);
+  assert.equal(c.steps[c.at.step - 1].operation, c.at.operation);
+  assert.equal(c.at.counters['prison0.pr_uref'], 0);
+  assert.deepEqual(c.also, [{ invariant: 'kassert', message: 'KASSERT(tpr != &prison0) fails in prison_deref()', step: 38, line: 395 }]);
+  assert.ok(c.steps.some((st: { choice?: string }) => st.choice === 'error taken as false'));
+  assert.ok(!c.steps.some((st: { preemption?: boolean }) => st.preemption));
+  const raced = race.scenarios.find((x: { verdict: string }) => x.verdict === 'violation');
+  assert.deepEqual([raced.counterexample.preemptions, raced.counterexample.label], [1, 'race (1 preemption)']);
+  assert.equal(raced.counterexample.steps.filter((st: { preemption?: boolean }) => st.preemption).length, 1);
+  assert.deepEqual(reduction.scenarios[0].reduction, { withReduction: { executions: 25, verdict: 'ok' }, withoutReduction: { executions: 34650, verdict: 'ok' } });
+  assert.deepEqual(ifdef.configuration, ['#ifdef VIMAGE: taken', '#ifndef INET6: not taken']);
+  assert.equal(cut.scenarios[0].verdict, 'incomplete');
+  assert.match(cut.scenarios[0].boundsReached[0], /^with up to 0 preemptions: stopped by the time budget$/);
+});
+
+test('scenarios --format json prints exactly the documented shape', async () => {
+  const r = await runCli(['scenarios', EXAMPLE, '--format', 'json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assertShape(out, 'The scenarios document', 'scenarios output');
+  assert.equal(out.entries.attach, 'jail_attach');
+  assert.deepEqual(out.functions.map((f: { function: string }) => f.function), ['prison_deref']);
+  const revival = out.functions[0].scenarios.find((x: { name: string }) => x.name === 'revival-by-attach');
+  assert.deepEqual(revival.world, { jails: [{ name: 'A', parent: 'prison0', held: true }], processes: [{ name: 'p1', jail: 'A' }, { name: 'p2', jail: 'prison0' }] });
+  assert.deepEqual(revival.threads[1], { process: 'p2', calls: ['jail_attach(td, A.pr_id)', "prison_proc_free(p2's jail)", "prison_free(p2's jail)"] });
+});
+
+test('every field the JSON tables document was met in some output (a field no output has does not stay on the page)', () => {
+  const documented = [...SHAPES].flatMap(([section, fields]) => [...fields.keys()].map((k) => `${section}.${k}`));
+  // A violation at a step that is also a choice or a preemption is possible but not in these outputs; a built-in jail is never persistent.
+  const rare = new Set(['Site.choice', 'Site.preemption', 'Jail.persist']);
+  assert.deepEqual(documented.filter((f) => !seen.has(f) && !rare.has(f)), []);
+});
+
 // ---------------------------------------------------------------- bad input
 
 test('simulate without --function is a usage error that says how to find one', async () => {
@@ -152,8 +404,10 @@ test('simulate without --function is a usage error that says how to find one', a
 });
 
 test('an unknown function is named, with the file, as `check` names it', async () => {
-  await expectInputError(['simulate', EXAMPLE, '--function', 'prison_nothing'], /^jailcheck: no function named prison_nothing in examples\/kern_jail_2011\.c$/);
-  await expectInputError(['scenarios', EXAMPLE, '--function', 'prison_nothing'], /^jailcheck: no function named prison_nothing in examples\/kern_jail_2011\.c$/);
+  await Promise.all([
+    expectInputError(['simulate', EXAMPLE, '--function', 'prison_nothing'], /^jailcheck: no function named prison_nothing in examples\/kern_jail_2011\.c$/),
+    expectInputError(['scenarios', EXAMPLE, '--function', 'prison_nothing'], /^jailcheck: no function named prison_nothing in examples\/kern_jail_2011\.c$/),
+  ]);
 });
 
 test('an unknown scenario name is refused, listing the first names there are', async () => {
@@ -162,11 +416,13 @@ test('an unknown scenario name is refused, listing the first names there are', a
 });
 
 test('a scenario file that is not JSON is one line naming the file, whatever the parser quotes of it', async () => {
-  await expectInputError(simulate('--scenario', 'truncated.json'), /^jailcheck: truncated\.json: the scenario file is not JSON: Unexpected end of JSON input$/);
-  await expectInputError(simulate('--scenario', 'yaml.json'), /^jailcheck: yaml\.json: the scenario file is not JSON: Unexpected token 'a'$/);
-  await expectInputError(simulate('--scenario', 'binary.json'), /^jailcheck: binary\.json: the scenario file is not JSON: .*at line 1, column 2$/);
-  await expectInputError(simulate('--scenario', 'list.json'), /^jailcheck: list\.json: the scenario file must hold an object$/);
-  await expectInputError(simulate('--scenario', 'missing.json'), /^jailcheck: missing\.json: no such file$/);
+  await Promise.all([
+    expectInputError(simulate('--scenario', 'truncated.json'), /^jailcheck: truncated\.json: the scenario file is not JSON: Unexpected end of JSON input$/),
+    expectInputError(simulate('--scenario', 'yaml.json'), /^jailcheck: yaml\.json: the scenario file is not JSON: Unexpected token 'a'$/),
+    expectInputError(simulate('--scenario', 'binary.json'), /^jailcheck: binary\.json: the scenario file is not JSON: .*at line 1, column 2$/),
+    expectInputError(simulate('--scenario', 'list.json'), /^jailcheck: list\.json: the scenario file must hold an object$/),
+    expectInputError(simulate('--scenario', 'missing.json'), /^jailcheck: missing\.json: no such file$/),
+  ]);
 });
 
 test('a scenario naming a function, flag, field, jail or invariant the file does not have is refused, naming it', async () => {
@@ -179,23 +435,27 @@ test('a scenario naming a function, flag, field, jail or invariant the file does
     ['no-invariant.json', 'scenario "attach-after-death": unknown invariant "no-bugs" (known: kassert, counter-negative, root-uref-zero, lock-owner, lock-mode, lock-recursion, lock-assert, held-at-exit, deadlock, use-after-free, null-dereference, panic)'],
     ['counts-field.json', 'scenario "attach-after-death": "world.counts.A" names the field pr_refs, which is not a counter (pr_ref, pr_uref)'],
   ];
-  for (const [file, message] of cases) await expectInputError(simulate('--scenario', file), new RegExp(`^jailcheck: ${literal(file)}: ${literal(message)}$`));
+  await Promise.all(cases.map(([file, message]) => expectInputError(simulate('--scenario', file), new RegExp(`^jailcheck: ${literal(file)}: ${literal(message)}$`))));
 });
 
 test('a misspelt key is refused, not ignored (the schema forbids it too)', async () => {
-  await expectInputError(simulate('--scenario', 'misspelt-key.json'),
-    /^jailcheck: misspelt-key\.json: scenario "attach-after-death": unknown key "invariant" \(known: \$schema, name, description, world, threads, invariants\)$/);
-  await expectInputError(simulate('--scenario', 'misspelt-jail-key.json'),
-    /^jailcheck: misspelt-jail-key\.json: scenario "attach-after-death": jail 1 has an unknown key "persistent" \(known: name, parent, persist, held\)$/);
+  await Promise.all([
+    expectInputError(simulate('--scenario', 'misspelt-key.json'),
+      /^jailcheck: misspelt-key\.json: scenario "attach-after-death": unknown key "invariant" \(known: \$schema, name, description, world, threads, invariants\)$/),
+    expectInputError(simulate('--scenario', 'misspelt-jail-key.json'),
+      /^jailcheck: misspelt-jail-key\.json: scenario "attach-after-death": jail 1 has an unknown key "persistent" \(known: name, parent, persist, held\)$/),
+  ]);
 });
 
 test('null where an object belongs, a value of the wrong type, and too many threads are refused by name, never a crash', async () => {
-  await expectInputError(simulate('--scenario', 'null-thread.json'), /^jailcheck: null-thread\.json: scenario "attach-after-death": thread 1 must be an object$/);
-  await expectInputError(simulate('--scenario', 'null-jail.json'), /^jailcheck: null-jail\.json: scenario "attach-after-death": jail 1 must be an object$/);
-  await expectInputError(simulate('--scenario', 'null-counts.json'), /^jailcheck: null-counts\.json: scenario "attach-after-death": "world\.counts\.A" must be an object$/);
-  await expectInputError(simulate('--scenario', 'world-number.json'), /^jailcheck: world-number\.json: scenario "attach-after-death": "world" must be an object$/);
-  await expectInputError(simulate('--scenario', 'persist-string.json'), /^jailcheck: persist-string\.json: scenario "attach-after-death": jail A: "persist" must be true or false$/);
-  await expectInputError(simulate('--scenario', 'seven-threads.json'), /^jailcheck: seven-threads\.json: scenario "attach-after-death": it has 7 threads; a scenario has at most 6$/);
+  await Promise.all([
+    expectInputError(simulate('--scenario', 'null-thread.json'), /^jailcheck: null-thread\.json: scenario "attach-after-death": thread 1 must be an object$/),
+    expectInputError(simulate('--scenario', 'null-jail.json'), /^jailcheck: null-jail\.json: scenario "attach-after-death": jail 1 must be an object$/),
+    expectInputError(simulate('--scenario', 'null-counts.json'), /^jailcheck: null-counts\.json: scenario "attach-after-death": "world\.counts\.A" must be an object$/),
+    expectInputError(simulate('--scenario', 'world-number.json'), /^jailcheck: world-number\.json: scenario "attach-after-death": "world" must be an object$/),
+    expectInputError(simulate('--scenario', 'persist-string.json'), /^jailcheck: persist-string\.json: scenario "attach-after-death": jail A: "persist" must be true or false$/),
+    expectInputError(simulate('--scenario', 'seven-threads.json'), /^jailcheck: seven-threads\.json: scenario "attach-after-death": it has 7 threads; a scenario has at most 6$/),
+  ]);
 });
 
 test('a call string with a line break in it is quoted on one line', async () => {
@@ -204,27 +464,45 @@ test('a call string with a line break in it is quoted on one line', async () => 
 });
 
 test('a call on the jail or the td of a process the world does not list is refused, not run with a NULL', async () => {
-  await expectInputError(simulate('--scenario', 'unknown-process.json'),
-    /^jailcheck: unknown-process\.json: scenario "attach-after-death": thread 2: in prison_free\(\): p7 is not a process of the world \("world\.processes"\)$/);
-  await expectInputError(simulate('--scenario', 'td-without-process.json'),
-    /^jailcheck: td-without-process\.json: scenario "attach-after-death": thread 2: in jail_attach\(\): td is the thread of process p9, which "world\.processes" does not list$/);
+  await Promise.all([
+    expectInputError(simulate('--scenario', 'unknown-process.json'),
+      /^jailcheck: unknown-process\.json: scenario "attach-after-death": thread 2: in prison_free\(\): p7 is not a process of the world \("world\.processes"\)$/),
+    expectInputError(simulate('--scenario', 'td-without-process.json'),
+      /^jailcheck: td-without-process\.json: scenario "attach-after-death": thread 2: in jail_attach\(\): td is the thread of process p9, which "world\.processes" does not list$/),
+  ]);
 });
 
 test('a non-numeric --preemptions or --time-budget, and an unknown --format, are usage errors', async () => {
-  await expectInputError(simulate('--preemptions', 'two'), /^jailcheck: --preemptions needs a whole number, not "two"$/);
-  await expectInputError(simulate('--preemptions', '-1'), /^jailcheck: --preemptions needs a whole number, not "-1"$/);
-  await expectInputError(simulate('--preemptions', '1.5'), /^jailcheck: --preemptions needs a whole number, not "1\.5"$/);
-  await expectInputError(simulate('--time-budget', '10s'), /^jailcheck: --time-budget needs a whole number, not "10s"$/);
-  await expectInputError(simulate('--format', 'xml'), /^jailcheck: unknown format "xml" \(use text or json\)$/);
-  await expectInputError(['scenarios', EXAMPLE, '--format', 'sarif'], /^jailcheck: unknown format "sarif" \(use text or json\)$/);
+  await Promise.all([
+    expectInputError(simulate('--preemptions', 'two'), /^jailcheck: --preemptions needs a whole number, not "two"$/),
+    expectInputError(simulate('--preemptions', '-1'), /^jailcheck: --preemptions needs a whole number, not "-1"$/),
+    expectInputError(simulate('--preemptions', '1.5'), /^jailcheck: --preemptions needs a whole number, not "1\.5"$/),
+    expectInputError(simulate('--time-budget', '10s'), /^jailcheck: --time-budget needs a whole number, not "10s"$/),
+    expectInputError(simulate('--format', 'xml'), /^jailcheck: unknown format "xml" \(use text or json\)$/),
+    expectInputError(['scenarios', EXAMPLE, '--format', 'sarif'], /^jailcheck: unknown format "sarif" \(use text or json\)$/),
+  ]);
 });
 
 test('a binary, empty, missing or function-less file is refused before anything runs', async () => {
-  await expectInputError(['simulate', 'binary.c', '--function', 'prison_deref'], /^jailcheck: binary\.c: this is a binary file \(it contains NUL bytes\), not C source$/);
-  await expectInputError(['scenarios', 'binary.c'], /^jailcheck: binary\.c: this is a binary file \(it contains NUL bytes\), not C source$/);
-  await expectInputError(['simulate', 'empty.c', '--function', 'prison_deref'], /^jailcheck: empty\.c: the file is empty; there is nothing to check$/);
-  await expectInputError(['simulate', 'nowhere.c', '--function', 'prison_deref'], /^jailcheck: nowhere\.c: no such file$/);
-  await expectInputError(['simulate', 'header.h', '--function', 'prison_deref'], /^jailcheck: header\.h: defines no function; nothing to simulate$/);
+  await Promise.all([
+    expectInputError(['simulate', 'binary.c', '--function', 'prison_deref'], /^jailcheck: binary\.c: this is a binary file \(it contains NUL bytes\), not C source$/),
+    expectInputError(['scenarios', 'binary.c'], /^jailcheck: binary\.c: this is a binary file \(it contains NUL bytes\), not C source$/),
+    expectInputError(['simulate', 'empty.c', '--function', 'prison_deref'], /^jailcheck: empty\.c: the file is empty; there is nothing to check$/),
+    expectInputError(['simulate', 'nowhere.c', '--function', 'prison_deref'], /^jailcheck: nowhere\.c: no such file$/),
+    expectInputError(['simulate', 'header.h', '--function', 'prison_deref'], /^jailcheck: header\.h: defines no function; nothing to simulate$/),
+  ]);
+});
+
+test('every scenario-file message above is on docs/simulate.md, word for word', () => {
+  assert.ok(scenarioFileMessages.length >= 20, `${scenarioFileMessages.length} messages`);
+  const page = DOC.replace(/\\\|/g, '|');
+  for (const m of scenarioFileMessages) {
+    const message = m.replace(/^scenario "attach-after-death": /, '');
+    // The parser's own words vary with the input; the page gives one example and the form.
+    const shown = message.startsWith('the scenario file is not JSON: ') && message !== 'the scenario file is not JSON: Unexpected end of JSON input'
+      ? 'the scenario file is not JSON: ' : message;
+    assert.ok(page.includes(`\`${shown}`) || page.includes(` ${shown}`), `docs/simulate.md does not show: ${shown}`);
+  }
 });
 
 function literal(s: string): string {
