@@ -71,7 +71,7 @@ let dir: string;
 let patched: string;
 before(() => {
   patched = firstPatch(example());
-  dir = makeWorkspace({ 'example.c': example(), 'first-patch.c': patched });
+  dir = makeWorkspace({ 'example.c': example(), 'first-patch.c': patched, 'examples/kern_jail_2011.c': example() });
 });
 after(() => removeWorkspace(dir));
 
@@ -144,4 +144,46 @@ test('the rules table of docs/json-output.md lists every rule with its severity'
   const doc = readFixture('docs/json-output.md');
   const rows = [...doc.matchAll(/^\| `([a-z-]+)` \| (error|warning|information) \|/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(rows, Object.values(RULES).map((r) => [r.id, r.severity]));
+});
+
+test('interleaving findings carry preemptions and a schedule whose steps name their thread; no other finding has either; --no-simulate drops them', async () => {
+  const [all, without] = await Promise.all([
+    runCli(['check', '--format', 'json', 'first-patch.c', 'example.c'], { cwd: dir }),
+    runCli(['check', '--format', 'json', '--no-simulate', 'first-patch.c', 'example.c'], { cwd: dir }),
+  ]);
+  assert.equal(all.code, 1, all.stderr);
+  const findings = (JSON.parse(all.stdout) as { findings: Array<Record<string, any>> }).findings;
+  const schedules = findings.filter((f) => f.rule === 'interleaving-violation');
+  assert.ok(schedules.length >= 4, `${schedules.length} interleaving findings`);
+  for (const f of schedules) {
+    assert.equal(typeof f.preemptions, 'number', f.message);
+    assert.equal(f.severity, 'error');
+    assert.match(f.message, /^(logic error \(no preemption needed\)|race \(\d+ preemptions?\)): .*, when thread 1 runs .*\(scenario [^)]+\)$/);
+    assert.ok(f.steps.length >= 1 && f.steps.length <= 60, `${f.steps.length} steps`);
+    for (const s of f.steps) {
+      assert.equal(typeof s.thread, 'number');
+      assert.ok(s.message.startsWith(`thread ${s.thread}: `), s.message);
+      for (const l of s.locks) assert.match(l, /^\S+( \(shared\))? by thread \d+$/);
+    }
+  }
+  for (const f of findings.filter((x) => x.rule !== 'interleaving-violation')) {
+    assert.ok(!('preemptions' in f), `${f.rule} has preemptions`);
+    assert.ok(f.steps.every((s: Record<string, unknown>) => !('thread' in s)), `${f.rule} has threads`);
+    assert.ok(f.steps.length <= 40);
+  }
+  assert.equal(without.code, 1, without.stderr);
+  const rest = (JSON.parse(without.stdout) as { findings: Array<{ rule: string }> }).findings;
+  assert.deepEqual(rest.map((f) => f.rule), findings.filter((f) => f.rule !== 'interleaving-violation').map((f) => f.rule));
+});
+
+test('the interleaving example of docs/json-output.md is what check prints for the bundled example, steps shortened', async () => {
+  const blocks = [...readFixture('docs/json-output.md').matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((m) => JSON.parse(m[1]!));
+  const shown = blocks.find((b) => b.rule === 'interleaving-violation');
+  assert.ok(shown, 'docs/json-output.md shows an interleaving finding');
+  const r = await runCli(['check', '--format', 'json', 'examples/kern_jail_2011.c'], { cwd: dir });
+  assert.equal(r.code, 1, r.stderr);
+  const real = (JSON.parse(r.stdout) as { findings: Array<Record<string, any>> }).findings.find((f) => f.rule === 'interleaving-violation')!;
+  assertShape(real, 'A finding', 'the interleaving finding');
+  assert.equal(real.steps.length, 29);
+  assert.deepEqual(shown, { ...real, steps: [real.steps[0], real.steps.at(-1)] });
 });
