@@ -643,6 +643,7 @@ export class Machine {
           return;
         }
         o.freed = true;
+        o.key = undefined;
         this.record(t, fn, range, `${callee}(${argTexts.join(', ')}): ${o.name || 'the object'} is freed`);
       }
       setResult(UNKNOWN);
@@ -941,7 +942,12 @@ export class Machine {
         else t.frames.find((x) => x.id === loc.frame)?.vars.set(loc.name, v);
         return;
       case 'global': this.world.globals.set(loc.name, v); return;
-      case 'field': this.world.objects.get(loc.o)!.fields.set(loc.f, v); return;
+      case 'field': {
+        const o = this.world.objects.get(loc.o)!;
+        o.fields.set(loc.f, v);
+        o.key = undefined;
+        return;
+      }
       case 'none': return;
     }
   }

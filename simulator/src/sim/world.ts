@@ -18,6 +18,8 @@ export interface HeapObject {
   freed: boolean;
   /** Which list each of its link fields is on (`pr_list` → `g:allprison`). */
   readonly links: Map<string, string>;
+  /** Its part of World.key(), until a field changes (whoever writes a field clears it). */
+  key?: string;
 }
 
 export interface LockState {
@@ -45,7 +47,7 @@ export class World {
   clone(): World {
     const w = new World();
     for (const [id, o] of this.objects) {
-      w.objects.set(id, { id, kind: o.kind, name: o.name, fields: new Map(o.fields), freed: o.freed, links: new Map(o.links) });
+      w.objects.set(id, { id, kind: o.kind, name: o.name, fields: new Map(o.fields), freed: o.freed, links: new Map(o.links), key: o.key });
     }
     for (const [k, l] of this.lists) w.lists.set(k, l.slice());
     for (const [k, l] of this.locks) w.locks.set(k, { lockClass: l.lockClass, exclusive: l.exclusive, shared: new Map(l.shared) });
@@ -116,10 +118,13 @@ export class World {
   key(): string {
     const parts: string[] = [];
     for (const o of this.objects.values()) {
-      let s = `${o.id}${o.freed ? '!' : ''}{`;
-      const fs = [...o.fields.keys()].sort();
-      for (const f of fs) s += `${f}=${valueKey(o.fields.get(f)!)},`;
-      parts.push(`${s}}`);
+      if (o.key === undefined) {
+        let s = `${o.id}${o.freed ? '!' : ''}{`;
+        const fs = [...o.fields.keys()].sort();
+        for (const f of fs) s += `${f}=${valueKey(o.fields.get(f)!)},`;
+        o.key = `${s}}`;
+      }
+      parts.push(o.key);
     }
     for (const [k, l] of this.lists) parts.push(`${k}[${l.join(',')}]`);
     for (const [k, l] of this.locks) {
