@@ -6,7 +6,7 @@
  * share state.
  */
 import type { LockClass, LockMode } from '../ir';
-import { SVal, valueKey, ZERO } from './values';
+import { SVal, UNSET, valueKey } from './values';
 
 export type ObjectKind = 'prison' | 'thread' | 'proc' | 'ucred' | 'object';
 
@@ -64,7 +64,7 @@ export class World {
   }
 
   field(o: HeapObject, f: string): SVal {
-    return o.fields.get(f) ?? ZERO;
+    return o.fields.get(f) ?? UNSET;
   }
 
   named(name: string): HeapObject | undefined {
