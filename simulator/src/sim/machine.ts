@@ -632,7 +632,7 @@ export class Machine {
     const setResult = (v: SVal): void => { if (result !== undefined) f.temps[result] = v; };
     if (ALLOCATORS.has(callee)) {
       const id = t.id * 100_000 + ++t.allocs;
-      this.world.addObject(id, 'object', '');
+      this.world.addObject(id, 'object', '', {}, true);
       setResult({ k: 'ptr', o: id });
       return;
     }

@@ -6,7 +6,7 @@
  * share state.
  */
 import type { LockClass, LockMode } from '../ir';
-import { SVal, UNSET, valueKey } from './values';
+import { SVal, UNSET, valueKey, ZERO } from './values';
 
 export type ObjectKind = 'prison' | 'thread' | 'proc' | 'ucred' | 'object';
 
@@ -20,6 +20,12 @@ export interface HeapObject {
   readonly links: Map<string, string>;
   /** Its part of World.key(), until a field changes (whoever writes a field clears it). */
   key?: string;
+  /**
+   * Whether a field nobody wrote is really zero: memory the code allocated
+   * zeroed, or a global's static storage. Objects the simulator makes up (a
+   * stated jail, a process) read unwritten fields as UNSET instead.
+   */
+  zeroed: boolean;
 }
 
 export interface LockState {
@@ -47,7 +53,7 @@ export class World {
   clone(): World {
     const w = new World();
     for (const [id, o] of this.objects) {
-      w.objects.set(id, { id, kind: o.kind, name: o.name, fields: new Map(o.fields), freed: o.freed, links: new Map(o.links), key: o.key });
+      w.objects.set(id, { id, kind: o.kind, name: o.name, fields: new Map(o.fields), freed: o.freed, links: new Map(o.links), key: o.key, zeroed: o.zeroed });
     }
     for (const [k, l] of this.lists) w.lists.set(k, l.slice());
     for (const [k, l] of this.locks) w.locks.set(k, { lockClass: l.lockClass, exclusive: l.exclusive, shared: new Map(l.shared) });
@@ -56,15 +62,15 @@ export class World {
     return w;
   }
 
-  addObject(id: number, kind: ObjectKind, name: string, fields: Record<string, SVal> = {}): HeapObject {
-    const o: HeapObject = { id, kind, name, fields: new Map(Object.entries(fields)), freed: false, links: new Map() };
+  addObject(id: number, kind: ObjectKind, name: string, fields: Record<string, SVal> = {}, zeroed = false): HeapObject {
+    const o: HeapObject = { id, kind, name, fields: new Map(Object.entries(fields)), freed: false, links: new Map(), zeroed };
     this.objects.set(id, o);
     if (name) this.names.set(name, id);
     return o;
   }
 
   field(o: HeapObject, f: string): SVal {
-    return o.fields.get(f) ?? UNSET;
+    return o.fields.get(f) ?? (o.zeroed ? ZERO : UNSET);
   }
 
   named(name: string): HeapObject | undefined {
