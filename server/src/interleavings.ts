@@ -111,9 +111,12 @@ export function interleavingFindings(sim: Simulator, rows: readonly LedgerRow[],
   const budget = options.timeBudgetMs ?? 5_000;
   const live = config.vocabulary.liveCounter;
   for (const fn of functions) {
-    const report = sim.simulate(fn, { timeBudgetMs: budget / functions.length, maxPreemptions: options.maxPreemptions });
-    for (const s of report.scenarios) {
-      if (s.world !== 'built') continue;
+    // Worlds first: a scenario whose world had to be stated is not explored at all here.
+    const specs = sim.scenarios(fn).filter((spec) => { const w = sim.world(spec); return !('error' in w) && w.how === 'built'; });
+    const deadline = performance.now() + budget / functions.length;
+    for (const [i, spec] of specs.entries()) {
+      const share = Math.max(0, (deadline - performance.now()) / (specs.length - i));
+      const s = sim.run(spec, { maxPreemptions: options.maxPreemptions, deadline: performance.now() + share });
       for (const { key, finding: f } of keyedFindings(s, fn, live)) {
         const had = best.get(key);
         const better = !had || (f.preemptions ?? 0) < (had.finding.preemptions ?? 0)

@@ -233,7 +233,7 @@ test('SARIF says absent for a fixed finding and unchanged for one that stays, na
     `${comment}\tmtx_lock(&pr->pr_mtx);\n\tmtx_lock(&pr->pr_mtx);\n\tprison_hold_locked(pr);`);
   // Undo the first patch in prison_deref(); touch prison_hold() but keep its double lock (an unchanged finding).
   // prison_deref() is touched, so its parent-reference asymmetry, which neither version fixes, is unchanged too.
-  const result = reviewTexts(doubleLock(firstPatch(example())), doubleLock(example(), '\t/* Still wrong. */\n'), { service: service() });
+  const result = reviewTexts(doubleLock(firstPatch(example())), doubleLock(example(), '\t/* Still wrong. */\n'), { service: service(), simulate: false });
   const report = toReviewReport(result, { base: 'HEAD:sys/kern/kern_jail.c', patched: 'sys/kern/kern_jail.c', patch: null, git: { rev: 'HEAD', path: 'sys/kern/kern_jail.c' } });
   const log = await toReviewSarif(report);
   const results = log.runs[0]!.results!;

@@ -13,9 +13,9 @@ import { simulatorOf } from './simHelpers';
 const exampleSim = simulatorOf(example());
 const raceSim = simulatorOf(readFixture('test/fixtures/sim/race.c'));
 
-function compare(sim: ReturnType<typeof simulatorOf>, json: string) {
+function compare(sim: ReturnType<typeof simulatorOf>, json: string, maxExecutions?: number) {
   const [spec] = readScenarios(json, sim.program);
-  return sim.run(spec!, { deadline: Infinity, compareReduction: true, timeBudgetMs: 120_000 }).reduction!;
+  return sim.run(spec!, { deadline: Infinity, compareReduction: true, timeBudgetMs: 120_000, maxExecutions }).reduction!;
 }
 
 test('three threads on independent jails: every interleaving is explored in 25 executions with sleep sets, against 34,650 without', () => {
@@ -39,9 +39,10 @@ test('three threads racing on one counter: both find the violation', () => {
 });
 
 test('on random short scenarios of the example\'s reference operations, the reduction never changes a verdict', () => {
+  let compared = 0;
   const calls = ['prison_hold(A)', 'prison_free(A)', 'prison_hold(B)', 'prison_proc_hold(A)', 'prison_proc_free(A)', 'prison_free(B)'];
   fc.assert(fc.property(
-    fc.array(fc.array(fc.constantFrom(...calls), { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 3 }),
+    fc.array(fc.array(fc.constantFrom(...calls), { minLength: 1, maxLength: 1 }), { minLength: 2, maxLength: 3 }),
     (threads) => {
       const json = JSON.stringify({
         name: 'random',
@@ -51,10 +52,14 @@ test('on random short scenarios of the example\'s reference operations, the redu
         },
         threads: threads.map((c, i) => ({ process: `p${i + 1}`, calls: c })),
       });
-      const r = compare(exampleSim, json);
-      if (r.withoutReduction.verdict === 'incomplete') return;
+      // Scenarios too big to explore without reduction within 5,000 executions prove nothing here.
+      const r = compare(exampleSim, json, 5_000);
+      if (r.withoutReduction.verdict === 'incomplete' || r.withReduction.verdict === 'incomplete') return;
+      compared++;
       assert.equal(r.withReduction.verdict, r.withoutReduction.verdict, json);
       assert.ok(r.withReduction.executions <= r.withoutReduction.executions);
     },
-  ), { numRuns: 25, seed: 20261127 });
+  ), { numRuns: 20, seed: 20261127 });
+  // Most of them must have been small enough to compare, or the property says little.
+  assert.ok(compared >= 12, `only ${compared} of 20 scenarios were compared`);
 });

@@ -368,6 +368,10 @@ class BlockQueue {
   }
 }
 
+const CFG_FACTS = new WeakMap<object, {
+  counters: readonly string[]; callees: object; live: Liveness; preds: ReturnType<typeof predecessorCounts>; rpo: ReturnType<typeof reversePostorder>;
+}>();
+
 export class Engine {
   private readonly live: Liveness;
   private readonly preds: number[];
@@ -380,9 +384,20 @@ export class Engine {
     || ((v.k === 'ptr' || v.k === 'null') && this.ctx.isObjectPointer(name));
 
   constructor(private readonly ctx: FunctionContext, transfer: Transfer) {
-    this.live = computeLiveness(ctx.fn, ctx.vocabulary.counterFields, (callee) => ctx.file.functions.has(callee));
-    this.preds = predecessorCounts(ctx.fn);
-    this.rpo = reversePostorder(ctx.fn);
+    // A function is run several times (rounds, summaries, the ledger): what depends on its CFG alone is computed once.
+    let cfg = CFG_FACTS.get(ctx.fn);
+    if (!cfg || cfg.counters !== ctx.vocabulary.counterFields || cfg.callees !== ctx.file.functions) {
+      cfg = {
+        counters: ctx.vocabulary.counterFields, callees: ctx.file.functions,
+        live: computeLiveness(ctx.fn, ctx.vocabulary.counterFields, (callee) => ctx.file.functions.has(callee)),
+        preds: predecessorCounts(ctx.fn),
+        rpo: reversePostorder(ctx.fn),
+      };
+      CFG_FACTS.set(ctx.fn, cfg);
+    }
+    this.live = cfg.live;
+    this.preds = cfg.preds;
+    this.rpo = cfg.rpo;
     this.transfer = transfer;
   }
 

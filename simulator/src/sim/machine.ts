@@ -12,7 +12,7 @@ import type { LockHolding, ScheduleStep } from './report';
 import type { ArgSpec, LockTarget, PlannedCall, ThreadSpec } from './plan';
 import type { FunctionInfo, Program } from './program';
 import { HeapObject, World } from './world';
-import { equal, int, SVal, truth, UNKNOWN, valueKey, ZERO } from './values';
+import { equal, int, SVal, truth, UNKNOWN, UNSET, valueKey, ZERO } from './values';
 
 /** One shared location an operation reads or writes (the independence relation of the reduction). */
 export interface Access {
@@ -114,6 +114,8 @@ const ALLOCATORS = new Set(['malloc', 'mallocarray', 'uma_zalloc', 'uma_zalloc_a
 const LIST_OP = /^(LIST|TAILQ|STAILQ|SLIST)_(INSERT_HEAD|INSERT_TAIL|INSERT_AFTER|INSERT_BEFORE|REMOVE|REMOVE_HEAD)$/;
 /** The credential's prison (see PROCESS in worlds.ts). */
 const CRED_PRISON = 'cr_prison';
+/** FreeBSD's credential hand-over calls, and the field of struct proc they change. */
+const CRED_CALLS = { crcopysafe: true, proc_set_cred: true, procCred: 'p_ucred' } as const;
 /** The list a prison keeps its children on (FOREACH_PRISON_CHILD / _DESCENDANT walk it). */
 const CHILDREN = 'pr_children';
 
@@ -630,7 +632,7 @@ export class Machine {
     const setResult = (v: SVal): void => { if (result !== undefined) f.temps[result] = v; };
     if (ALLOCATORS.has(callee)) {
       const id = t.id * 100_000 + ++t.allocs;
-      this.world.addObject(id, 'object', '');
+      this.world.addObject(id, 'object', '', {}, true);
       setResult({ k: 'ptr', o: id });
       return;
     }
@@ -643,6 +645,7 @@ export class Machine {
           return;
         }
         o.freed = true;
+        o.key = undefined;
         this.record(t, fn, range, `${callee}(${argTexts.join(', ')}): ${o.name || 'the object'} is freed`);
       }
       setResult(UNKNOWN);
@@ -653,9 +656,38 @@ export class Machine {
       this.listOp(m[2]!, argExprs, argTexts, callee, range, f, t);
       return;
     }
+    if (Object.prototype.hasOwnProperty.call(CRED_CALLS, callee)) {
+      setResult(this.credCall(callee, arg(0), arg(1), t, f, range));
+      return;
+    }
     // Anything else is not modelled: it changes nothing the model sees, and its result is unknown.
     if (!voc.lockNeutralCalls.includes(callee)) for (const a of argExprs) this.eval(a, f, t, null);
     setResult(this.options.setup ? ZERO : UNKNOWN);
+  }
+
+  /**
+   * A process's credential changes hands (do_jail_attach() of FreeBSD 10 and
+   * later): crcopysafe(p, new) copies p's credential into `new` and returns
+   * the old one; proc_set_cred(p, new) installs `new`.
+   */
+  private credCall(callee: string, a0: SVal, a1: SVal, t: ThreadState, f: Frame, range: SourceRange): SVal {
+    const p = a0.k === 'ptr' ? this.world.objects.get(a0.o) : undefined;
+    const cred = a1.k === 'ptr' ? this.world.objects.get(a1.o) : undefined;
+    if (!p) return UNKNOWN;
+    const old = this.world.field(p, CRED_CALLS.procCred);
+    if (callee === 'crcopysafe' && cred && old.k === 'ptr') {
+      const from = this.world.objects.get(old.o);
+      if (from) for (const [k, v] of from.fields) cred.fields.set(k, v);
+      cred.key = undefined;
+      this.record(t, f.info.fn.name, range, `${callee}(): ${p.name || 'the process'}'s credential copied`);
+      return old;
+    }
+    if (callee === 'proc_set_cred' && cred) {
+      p.fields.set(CRED_CALLS.procCred, a1);
+      p.key = undefined;
+      this.record(t, f.info.fn.name, range, `${callee}(): ${p.name || 'the process'} gets the new credential`);
+    }
+    return UNKNOWN;
   }
 
   private listOp(what: string, args: readonly Expr[], texts: readonly string[], callee: string, range: SourceRange, f: Frame, t: ThreadState): void {
@@ -820,7 +852,7 @@ export class Machine {
       case 'name': return this.readName(e.name, f, acc);
       case 'field': {
         const base = this.eval(e.base, f, t, acc);
-        if (base.k === 'int' && base.v === 0 && !acc) this.nullDeref(e, t, f);
+        if (base.k === 'int' && base.v === 0 && base !== UNSET && !acc) this.nullDeref(e, t, f);
         if (base.k !== 'ptr') return UNKNOWN;
         const o = this.world.objects.get(base.o);
         if (!o) return UNKNOWN;
@@ -908,7 +940,7 @@ export class Machine {
         return { k: 'global', name: e.name };
       case 'field': {
         const base = this.eval(e.base, f, t, acc);
-        if (base.k === 'int' && base.v === 0 && !acc) this.nullDeref(e, t, f);
+        if (base.k === 'int' && base.v === 0 && base !== UNSET && !acc) this.nullDeref(e, t, f);
         if (base.k !== 'ptr' || !this.world.objects.has(base.o)) return { k: 'none' };
         if (acc) acc.push({ loc: `F:${base.o}.${e.field}`, write: true, obj: base.o });
         else if (this.world.objects.get(base.o)!.freed) {
@@ -941,7 +973,12 @@ export class Machine {
         else t.frames.find((x) => x.id === loc.frame)?.vars.set(loc.name, v);
         return;
       case 'global': this.world.globals.set(loc.name, v); return;
-      case 'field': this.world.objects.get(loc.o)!.fields.set(loc.f, v); return;
+      case 'field': {
+        const o = this.world.objects.get(loc.o)!;
+        o.fields.set(loc.f, v);
+        o.key = undefined;
+        return;
+      }
       case 'none': return;
     }
   }
@@ -956,7 +993,7 @@ export class Machine {
     }
     if (e.kind === 'field') {
       const base = this.eval(e.base, f, t, acc);
-      if (base.k === 'int' && base.v === 0 && !acc) this.nullDeref(e, t, f);
+      if (base.k === 'int' && base.v === 0 && base !== UNSET && !acc) this.nullDeref(e, t, f);
       return base.k === 'ptr' && this.world.objects.has(base.o) ? `${base.o}.${e.field}` : undefined;
     }
     if (e.kind === 'deref' || e.kind === 'addr') return this.lockKey(e.operand, f, t, acc);
@@ -1010,6 +1047,11 @@ export class Machine {
             if (v.k === 'gref') acc.push({ loc: `Q:g:${v.g}`, write: true });
           }
           acc.push({ loc: 'Q:lists', write: true });
+          return;
+        }
+        if (op.callee === 'crcopysafe' || op.callee === 'proc_set_cred') {
+          const p = op.args[0] ? this.eval(op.args[0], f, t, null) : UNKNOWN;
+          if (p.k === 'ptr') acc.push({ loc: `F:${p.o}.${CRED_CALLS.procCred}`, write: true, obj: p.o });
           return;
         }
         if (Object.prototype.hasOwnProperty.call(voc.releaseCalls, op.callee)) {

@@ -78,7 +78,8 @@ export class Simulator {
     return { function: fn, scenarios, elapsedMs: performance.now() - t0, configuration: [...this.program.configuration].map(([line, taken]) => `${line}: ${taken ? 'taken' : 'not taken'}`) };
   }
 
-  private world(spec: ScenarioSpec): BuiltWorld | { error: string } {
+  /** The world a scenario starts from (built once per recipe and kept). */
+  world(spec: ScenarioSpec): BuiltWorld | { error: string } {
     const key = JSON.stringify(spec.recipe);
     let w = this.worlds.get(key);
     if (!w) {

@@ -20,6 +20,13 @@ export type SVal =
 export const UNKNOWN: SVal = { k: 'unknown' };
 export const ZERO: SVal = { k: 'int', v: 0 };
 export const ONE: SVal = { k: 'int', v: 1 };
+/**
+ * What a field nobody wrote reads as: zero, as zeroed memory, but known to
+ * be a default (by identity), so following it as a pointer is not reported
+ * as a NULL dereference: in a stated world, or past a call the model does not
+ * follow, the field would have been set by code the simulator did not run.
+ */
+export const UNSET: SVal = { k: 'int', v: 0 };
 
 export function int(v: number): SVal {
   return v === 0 ? ZERO : v === 1 ? ONE : { k: 'int', v };

@@ -6,7 +6,7 @@
  * share state.
  */
 import type { LockClass, LockMode } from '../ir';
-import { SVal, valueKey, ZERO } from './values';
+import { SVal, UNSET, valueKey, ZERO } from './values';
 
 export type ObjectKind = 'prison' | 'thread' | 'proc' | 'ucred' | 'object';
 
@@ -18,6 +18,14 @@ export interface HeapObject {
   freed: boolean;
   /** Which list each of its link fields is on (`pr_list` → `g:allprison`). */
   readonly links: Map<string, string>;
+  /** Its part of World.key(), until a field changes (whoever writes a field clears it). */
+  key?: string;
+  /**
+   * Whether a field nobody wrote is really zero: memory the code allocated
+   * zeroed, or a global's static storage. Objects the simulator makes up (a
+   * stated jail, a process) read unwritten fields as UNSET instead.
+   */
+  zeroed: boolean;
 }
 
 export interface LockState {
@@ -45,7 +53,7 @@ export class World {
   clone(): World {
     const w = new World();
     for (const [id, o] of this.objects) {
-      w.objects.set(id, { id, kind: o.kind, name: o.name, fields: new Map(o.fields), freed: o.freed, links: new Map(o.links) });
+      w.objects.set(id, { id, kind: o.kind, name: o.name, fields: new Map(o.fields), freed: o.freed, links: new Map(o.links), key: o.key, zeroed: o.zeroed });
     }
     for (const [k, l] of this.lists) w.lists.set(k, l.slice());
     for (const [k, l] of this.locks) w.locks.set(k, { lockClass: l.lockClass, exclusive: l.exclusive, shared: new Map(l.shared) });
@@ -54,15 +62,15 @@ export class World {
     return w;
   }
 
-  addObject(id: number, kind: ObjectKind, name: string, fields: Record<string, SVal> = {}): HeapObject {
-    const o: HeapObject = { id, kind, name, fields: new Map(Object.entries(fields)), freed: false, links: new Map() };
+  addObject(id: number, kind: ObjectKind, name: string, fields: Record<string, SVal> = {}, zeroed = false): HeapObject {
+    const o: HeapObject = { id, kind, name, fields: new Map(Object.entries(fields)), freed: false, links: new Map(), zeroed };
     this.objects.set(id, o);
     if (name) this.names.set(name, id);
     return o;
   }
 
   field(o: HeapObject, f: string): SVal {
-    return o.fields.get(f) ?? ZERO;
+    return o.fields.get(f) ?? (o.zeroed ? ZERO : UNSET);
   }
 
   named(name: string): HeapObject | undefined {
@@ -116,10 +124,13 @@ export class World {
   key(): string {
     const parts: string[] = [];
     for (const o of this.objects.values()) {
-      let s = `${o.id}${o.freed ? '!' : ''}{`;
-      const fs = [...o.fields.keys()].sort();
-      for (const f of fs) s += `${f}=${valueKey(o.fields.get(f)!)},`;
-      parts.push(`${s}}`);
+      if (o.key === undefined) {
+        let s = `${o.id}${o.freed ? '!' : ''}{`;
+        const fs = [...o.fields.keys()].sort();
+        for (const f of fs) s += `${f}=${valueKey(o.fields.get(f)!)},`;
+        o.key = `${s}}`;
+      }
+      parts.push(o.key);
     }
     for (const [k, l] of this.lists) parts.push(`${k}[${l.join(',')}]`);
     for (const [k, l] of this.locks) {

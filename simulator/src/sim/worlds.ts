@@ -180,9 +180,9 @@ export function bootWorld(program: Program, processes: readonly string[]): World
   for (const [name, g] of Object.entries(globals)) {
     if (!g.fields) continue;
     const isPrison = name === voc.rootObject || voc.counterFields.some((c) => c in g.fields!);
-    w.addObject(id++, isPrison ? 'prison' : 'object', name);
+    w.addObject(id++, isPrison ? 'prison' : 'object', name, {}, true);
   }
-  if (!w.names.has(voc.rootObject)) w.addObject(id++, 'prison', voc.rootObject, { [voc.counterFields[0] ?? 'pr_ref']: int(1), [voc.liveCounter]: int(1) });
+  if (!w.names.has(voc.rootObject)) w.addObject(id++, 'prison', voc.rootObject, { [voc.counterFields[0] ?? 'pr_ref']: int(1), [voc.liveCounter]: int(1) }, true);
   for (const [name, g] of Object.entries(globals)) {
     const o = w.named(name);
     if (g.fields && o) for (const [f, e] of Object.entries(g.fields)) o.fields.set(f, constantValue(e, program, w));
