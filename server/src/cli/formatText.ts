@@ -13,8 +13,9 @@ export function formatText(findings: readonly ReportFinding[], options: { readon
     if (options.steps !== false) {
       for (const s of f.steps) {
         const locks = s.locks && s.locks.length ? `  [held: ${s.locks.join(', ')}]` : s.locks ? '  [held: nothing]' : '';
-        const thread = s.thread !== undefined ? `thread ${s.thread}: ` : '';
-        lines.push(`${s.file}:${s.start.line}:${s.start.column}: note: ${thread}${s.message}${locks}`);
+        // A schedule step's message already starts with its thread ("thread 2: …"),
+        // because editors show only the message; do not name the thread twice.
+        lines.push(`${s.file}:${s.start.line}:${s.start.column}: note: ${s.message}${locks}`);
       }
       for (const r of f.related) lines.push(`${r.file}:${r.start.line}:${r.start.column}: note: ${r.message}`);
     }
