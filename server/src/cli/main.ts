@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { runCheck } from './check';
+import { registerLsp } from './lsp';
 import { InputError } from '../input';
 
 export const EXIT_OK = 0;
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .action(async (files: string[], opts: { format: string; function?: string; steps: boolean; parser: string }) => {
       process.exitCode = await runCheck(files, opts);
     });
+  registerLsp(program);
   return program;
 }
 
