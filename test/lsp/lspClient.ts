@@ -41,6 +41,8 @@ export interface ClientOptions {
   readonly configuration?: (items: Array<{ scopeUri?: string; section?: string }>) => unknown[];
   /** Advertise window.workDoneProgress. */
   readonly workDoneProgress?: boolean;
+  /** Extra environment for the server process. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 interface Waiter {
@@ -69,7 +71,7 @@ export class LspClient {
 
   private constructor(private readonly options: ClientOptions) {
     const [cmd, ...args] = options.command ?? [process.execPath, SERVER, '--stdio'];
-    this.child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     this.child.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => { this.stderr += chunk.toString(); });
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => {

@@ -95,7 +95,11 @@ export class AnalysisScheduler {
 
   /** Settings changed: every open document is analysed again with its new settings. */
   reconfigure(): void {
-    for (const uri of this.entries.keys()) this.schedule(uri);
+    for (const [uri, entry] of this.entries) {
+      // The same version is analysed again: its last analysis used the old settings.
+      entry.latest = undefined;
+      this.schedule(uri);
+    }
   }
 
   close(uri: string): void {

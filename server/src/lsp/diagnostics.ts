@@ -98,6 +98,8 @@ export class DiagnosticsPublisher {
   interleaving(uri: string, version: number, diagnostics: Diagnostic[]): void {
     const p = this.byUri.get(uri);
     if (!p || p.version !== version) return;
+    // Nothing new to say: no second publication of the same diagnostics.
+    if (p.interleaving.length === 0 && diagnostics.length === 0) return;
     p.interleaving = diagnostics;
     this.send(uri, p);
   }
