@@ -55,6 +55,8 @@ function healthy(port: number): Promise<boolean> {
 
 export interface EditorSession {
   readonly page: Page;
+  /** Milliseconds spent in each phase of the start, for the log. */
+  readonly timings: Readonly<Record<string, number>>;
   readonly workspace: string;
   /** Saves a screenshot as test-artifacts/e2e/<name>.png. */
   screenshot(name: string): Promise<void>;
@@ -110,7 +112,15 @@ export async function openEditor(options: SessionOptions): Promise<EditorSession
     XDG_RUNTIME_DIR: dir('runtime'),
   };
   const common = ['--config', '/dev/null', '--user-data-dir', userData, '--extensions-dir', extensions];
+  const timings: Record<string, number> = {};
+  let mark = Date.now();
+  const phase = (name: string) => {
+    const now = Date.now();
+    timings[name] = now - mark;
+    mark = now;
+  };
   execFileSync(CODE_SERVER, [...common, '--install-extension', VSIX], { env, stdio: 'pipe', timeout: 60_000 });
+  phase('installExtension');
 
   const port = await freePort();
   const server: ChildProcess = spawn(CODE_SERVER, [...common, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
@@ -142,6 +152,7 @@ export async function openEditor(options: SessionOptions): Promise<EditorSession
       if (Date.now() > deadline) throw new Error(`code-server did not answer /healthz within 60 s:\n${serverLog}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    phase('codeServerStart');
     context = await chromium.launchPersistentContext(browserProfile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -150,11 +161,14 @@ export async function openEditor(options: SessionOptions): Promise<EditorSession
         '--disable-component-update', '--disable-sync'],
     });
     const page = context.pages()[0] ?? await context.newPage();
+    phase('browserStart');
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    phase('workbenchLoad');
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     return {
       page,
+      timings,
       workspace,
       screenshot: async (name) => { await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }); },
       keepLogs: () => {

@@ -65,6 +65,7 @@ describe('jailcheck in VS Code (code-server)', () => {
     assert.deepEqual(missing, [], missing.join('\n'));
     session = await openEditor({ files: { [EXAMPLE_FILE]: EXAMPLE, [PATCH_FILE]: PATCH1 } });
     page = session.page;
+    console.log(`# start: ${JSON.stringify(session.timings)}`);
   });
 
   after(async () => {
