@@ -7,6 +7,7 @@ import type { Finding } from '../../simulator/src/findings';
 import type { JailcheckConfig } from '../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../simulator/src/config';
 import { analyzeFile, FileAnalysis } from '../../simulator/src/analysis/analyze';
+import { buildLedger, Ledger } from '../../simulator/src/ledger/index';
 import { createParser, CParser, ParserPreference } from './parsing/parser';
 import { prepareKernelSource } from './parsing/preprocess';
 import { regionParser } from './parsing/region';
@@ -17,6 +18,7 @@ export interface Timings {
   readonly parseMs: number;
   readonly extractMs: number;
   readonly analyseMs: number;
+  readonly ledgerMs: number;
 }
 
 export interface AnalysedText {
@@ -24,6 +26,8 @@ export interface AnalysedText {
   readonly text: string;
   readonly ir: ExtractedFile;
   readonly analysis: FileAnalysis;
+  /** The file's reference ledger (its asymmetry findings are among `findings`). */
+  readonly ledger: Ledger;
   /** Every finding: the checks', and one note per function the front end could not read. */
   readonly findings: Finding[];
   readonly timings: Timings;
@@ -62,13 +66,20 @@ export class AnalysisService {
     const t2 = performance.now();
     const analysis = analyzeFile(ir, config, { recordPoints: options.recordPoints, only: options.only });
     const t3 = performance.now();
-    const findings = [...analysis.findings];
+    // The ledger is about the whole file: it always reads every function, and its findings are
+    // kept when they touch a function asked for.
+    const ledger = buildLedger(ir, config, analysis.summaries);
+    const t4 = performance.now();
+    const only = options.only;
+    const inScope = (f: Finding): boolean => !only || only.has(f.function)
+      || f.related.some((r) => ir.functions.some((fn) => only.has(fn.name) && fn.range.start <= r.range.start && r.range.end <= fn.range.end));
+    const findings = [...analysis.findings, ...ledger.findings.filter(inScope)];
     for (const p of ir.problems) {
       findings.push({
         rule: 'parse-problem', severity: 'information', function: '', range: p.range, message: p.message, steps: [], related: [],
       });
     }
     findings.sort((a, b) => a.range.start - b.range.start);
-    return { text, ir, analysis, findings, tree, timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2 } };
+    return { text, ir, analysis, ledger, findings, tree, timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2, ledgerMs: t4 - t3 } };
   }
 }

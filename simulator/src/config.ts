@@ -77,9 +77,22 @@ export interface Vocabulary {
   readonly flagContracts: readonly FlagContract[];
   /** Functions that promise to release every contract lock before returning (prison_deref). */
   readonly releasesContractLocks: readonly string[];
+  /** Calls that free an object or take it off the list of live objects, by the argument that names it. */
+  readonly releaseCalls: Readonly<Record<string, number>>;
+  /** The counter whose zero means "dead" (user references), for the parent-reference ledger. */
+  readonly liveCounter: string;
+  /** The flag bit that makes an object persist (holds a live reference of its own). */
+  readonly persistFlag: string;
+  /** Event names of the ledger, by the function names they are recognised in (regular expressions). */
+  readonly events: ReadonlyArray<{ readonly event: LedgerEvent; readonly functions: string }>;
   /** Preprocessor symbols taken as defined / undefined; any other #ifdef is explored both ways. */
   readonly defines: Readonly<Record<string, boolean>>;
 }
+
+/** What happens to a jail at a counter change, in the reviewer's words (ledger columns). */
+export type LedgerEvent =
+  | 'create' | 'attach' | 'fork' | 'process-exit' | 'persist-set' | 'persist-clear'
+  | 'dying' | 'free' | 'hold' | 'release' | 'remove' | 'other';
 
 export interface Bounds {
   /** How many distinct ancestors a loop that walks the parent chain names before they blur. */
@@ -154,6 +167,10 @@ export const FREEBSD_VOCABULARY: Vocabulary = {
     SA_SLOCKED: { held: true, mode: 'shared' },
     SA_LOCKED: { held: true },
     SA_UNLOCKED: { held: false },
+    SX_XLOCKED: { held: true, mode: 'exclusive' },
+    SX_SLOCKED: { held: true, mode: 'shared' },
+    SX_LOCKED: { held: true },
+    SX_UNLOCKED: { held: false },
     RA_WLOCKED: { held: true, mode: 'exclusive' },
     RA_RLOCKED: { held: true, mode: 'shared' },
     RA_LOCKED: { held: true },
@@ -179,6 +196,7 @@ export const FREEBSD_VOCABULARY: Vocabulary = {
     FOREACH_PRISON_DESCENDANT: { assigns: [1, 2] },
     FOREACH_PRISON_DESCENDANT_LOCKED: { assigns: [1, 2], holds: { arg: 1, field: 'pr_mtx', lockClass: 'mtx' } },
     FOREACH_PRISON_DESCENDANT_LOCKED_LEVEL: { assigns: [1, 2, 3], holds: { arg: 1, field: 'pr_mtx', lockClass: 'mtx' } },
+    FOREACH_PRISON_DESCENDANT_PRE_POST: { assigns: [1, 2] },
     FOREACH_PRISON_CHILD: { assigns: [1] },
     LIST_FOREACH_SAFE: { assigns: [0, 3] },
     TAILQ_FOREACH_SAFE: { assigns: [0, 3] },
@@ -198,12 +216,24 @@ export const FREEBSD_VOCABULARY: Vocabulary = {
     { bit: 'PD_LIST_XLOCKED', lock: { kind: 'global', name: 'allprison_lock' }, lockClass: 'sx', mode: 'exclusive' },
   ],
   releasesContractLocks: ['prison_deref'],
+  releaseCalls: { free: 0, uma_zfree: 1, TAILQ_REMOVE: 1, LIST_REMOVE: 0 },
+  liveCounter: 'pr_uref',
+  persistFlag: 'PR_PERSIST',
+  events: [
+    { event: 'attach', functions: 'attach' },
+    { event: 'fork', functions: 'proc_hold' },
+    { event: 'process-exit', functions: 'proc_free' },
+    { event: 'dying', functions: 'deref|cleanup|kill' },
+    { event: 'hold', functions: 'hold' },
+    { event: 'release', functions: 'free' },
+    { event: 'remove', functions: 'remove' },
+  ],
   defines: {},
 };
 
 export const DEFAULT_BOUNDS: Bounds = {
   ancestorDepth: 3,
-  maxStatesPerPoint: 256,
+  maxStatesPerPoint: 1024,
   maxSteps: 200_000,
   counterLimit: 4,
 };

@@ -38,8 +38,8 @@ test('the first patch returns from the !(flags & PD_DEREF) path with pr->pr_mtx 
   assert.match(held[0]!.message, /without PD_DEREF/);
 });
 
-test('the first patch yields exactly those two findings', () => {
-  const findings = problems(firstPatch(example()));
+test('the first patch yields exactly those two lock findings', () => {
+  const findings = problems(firstPatch(example())).filter((f) => LOCK_RULES.has(f.rule));
   assert.deepEqual(findings.map((f) => f.rule).sort(), ['lock-double-acquire', 'lock-held-at-return'], describe(findings));
 });
 

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { runCheck } from './check';
 import { registerLsp } from './lsp';
+import { registerReview } from './review';
 import { InputError } from '../input';
 
 export const EXIT_OK = 0;
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
       process.exitCode = await runCheck(files, opts);
     });
   registerLsp(program);
+  registerReview(program);
   return program;
 }
 

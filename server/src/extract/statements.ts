@@ -127,10 +127,22 @@ export class StatementLowering {
     const head = cfg.newBlock();
     const bodyBlock = cfg.newBlock();
     const latch = cfg.newBlock();
+    const ended = cfg.newBlock();
     const exit = cfg.newBlock();
     cfg.enter(head);
     cfg.branch({ kind: 'unknown', text: `${name}: another element` }, `${name}(…) has another element`,
-      bodyBlock, exit, 'macro-loop', rangeOf(call));
+      bodyBlock, ended, 'macro-loop', rangeOf(call));
+    // A queue(3)-style loop that runs to its end leaves its variable NULL (`if (pr != NULL)` after
+    // TAILQ_FOREACH tells a break from the end); a `break` keeps the element.
+    cfg.resumeAt(ended);
+    const iterationVar = args[spec.assigns[0] ?? 0];
+    if (iterationVar?.type === 'identifier') {
+      cfg.emit({
+        kind: 'assign', target: { kind: 'name', name: iterationVar.text }, targetText: iterationVar.text, op: '=',
+        value: { kind: 'num', value: 0 }, range: rangeOf(call),
+      });
+    }
+    cfg.jump(exit);
     cfg.resumeAt(bodyBlock);
     for (const index of spec.assigns) {
       const arg = args[index];

@@ -7,7 +7,7 @@
 import type { FileIR, FunctionIR, LockMode, SourceRange } from '../ir';
 import type { JailcheckConfig } from '../config';
 import { Finding, FindingStep, RULES, RuleId } from '../findings';
-import { FileFacts, FunctionContext } from './context';
+import { contextFor, FileFacts, FunctionContext } from './context';
 import { Engine, ExitRecord, RunResult, WNode, flagParamOf, contractGroups } from './engine';
 import { checkExits, entryCondition } from './exits';
 import type { Value } from './state';
@@ -29,6 +29,8 @@ export interface FunctionAnalysis {
 export interface FileAnalysis {
   readonly findings: Finding[];
   readonly functions: Map<string, FunctionAnalysis>;
+  /** The callee summaries the analysis made, for later passes over the same file (the ledger). */
+  readonly summaries: SummaryCache;
 }
 
 const MAX_STEPS_SHOWN = 40;
@@ -122,8 +124,12 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
     findings.push(f);
   };
   for (const { finding: f, node } of run.findings) add(finding(ctx, f.rule, f.range, f.message, node), f.subject);
-  for (const m of mismatches) {
+  // One report per lock: later joins of the same two kinds of path are consequences of the first.
+  const reportedLocks = new Set<string>();
+  for (const m of [...mismatches].sort((a, b) => a.range.start - b.range.start)) {
     const name = lockName(ctx, m.key, m.holding.state.locks.get(m.key));
+    if (reportedLocks.has(name)) continue;
+    reportedLocks.add(name);
     add({
       ...finding(ctx, 'lock-join-mismatch', m.range,
         `paths meet here with ${name} held on one and not on the other, and nothing the code can test tells them apart`, m.holding),
@@ -163,45 +169,78 @@ export class SummaryCache implements CallEnv {
     for (const fn of file.functions) if (fn.problems.length === 0) this.byName.set(fn.name, fn);
   }
 
+  /**
+   * The callee's summary. One analysis of the callee, over every entry
+   * contract, serves all its callers: each outcome records the entry flag
+   * bits it happened under, and a call keeps only the outcomes its own flag
+   * argument allows (see Transfer.applySummary).
+   */
   summaryOf(callee: string, args: readonly Value[]): Summary | undefined {
+    void args;
     const fn = this.byName.get(callee);
     if (!fn) return undefined;
-    const ctx = new FunctionContext(fn, this.config, this.facts);
-    const fp = flagParamOf(ctx);
-    let spec: { set: string[]; clear: string[] } | undefined;
-    if (fp !== undefined) {
-      const v = args[fn.params.findIndex((p) => p.name === fp)];
-      if (v?.k === 'bits') spec = { set: [...v.set], clear: v.exact ? [] : [...v.clear] };
-      if (v?.k === 'bits' && v.exact) {
-        // An exact flag word: every bit the callee tests and the word lacks is clear.
-        const tested = new Set(contractGroups(ctx).flat().map((g) => g.bit));
-        for (const b of ctx.vocabulary.flagContracts.map((c) => c.bit)) tested.add(b);
-        spec = { set: [...v.set], clear: [...tested].filter((b) => !v.set.includes(b)).concat(v.clear) };
-      }
-    }
-    const key = `${callee}@${this.version(callee)}|${spec ? `${spec.set.sort()}/${[...new Set(spec.clear)].sort()}` : ''}`;
+    const key = `${callee}@${this.version(callee)}|`;
     if (this.cache.has(key)) return this.cache.get(key);
     if (this.inProgress.has(callee)) return undefined;
     this.inProgress.add(callee);
     try {
-      const result = analyzeFunction(ctx, this, { spec });
-      const contractBits = new Map<string, Map<string, string>>();
-      for (const g of contractGroups(ctx)) for (const c of g) contractBits.set(c.bit, new Map([[c.key, c.bit]]));
-      const outcomes = new Map<string, Outcome>();
-      // A function that promises to release every lock its flags describe is taken at its word
-      // by its callers; where it breaks the promise, that is reported in the function itself.
-      const promises = this.config.vocabulary.releasesContractLocks.includes(callee);
-      for (const e of result.exits) {
-        const o = outcomeOf(e.node.state, e.ret, fp, contractBits, promises);
-        outcomes.set(o.signature, o);
-      }
-      const summary: Summary = { params: fn.params.map((p) => p.name), flagParam: fp, outcomes: [...outcomes.values()] };
+      const ctx = contextFor(fn, this.config, this.facts);
+      const result = analyzeFunction(ctx, this, {});
+      const summary = summaryFromExits(ctx, result.exits, this.config);
       this.cache.set(key, summary);
       return summary;
     } finally {
       this.inProgress.delete(callee);
     }
   }
+
+  /**
+   * A function analysed on its own (all entry contracts, no flags fixed) is
+   * also its summary for callers that fix no flags: stored so it is not
+   * computed twice.
+   */
+  record(fn: FunctionIR, analysis: FunctionAnalysis): void {
+    const key = `${fn.name}@${this.version(fn.name)}|`;
+    if (!this.cache.has(key)) this.cache.set(key, summaryFromExits(analysis.context, analysis.exits, this.config));
+  }
+}
+
+/** What the exits of a function's analysis mean to its callers. */
+export function summaryFromExits(ctx: FunctionContext, exits: readonly ExitRecord[], config: JailcheckConfig): Summary {
+  const fp = flagParamOf(ctx);
+  const contractBits = new Map<string, Map<string, string>>();
+  for (const g of contractGroups(ctx)) for (const c of g) contractBits.set(c.bit, new Map([[c.key, c.bit]]));
+  const outcomes = new Map<string, Outcome>();
+  // A function that promises to release every lock its flags describe is taken at its word
+  // by its callers; where it breaks the promise, that is reported in the function itself.
+  const promises = config.vocabulary.releasesContractLocks.includes(ctx.fn.name);
+  for (const e of exits) {
+    const o = outcomeOf(e.node.state, e.ret, fp, contractBits, promises);
+    outcomes.set(o.signature, o);
+  }
+  return { params: ctx.fn.params.map((p) => p.name), flagParam: fp, outcomes: [...outcomes.values()] };
+}
+
+/** The file's functions, callees before callers (so a caller finds its callees' summaries made). */
+export function bottomUp(functions: readonly FunctionIR[]): FunctionIR[] {
+  const byName = new Map(functions.map((f) => [f.name, f]));
+  const out: FunctionIR[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (fn: FunctionIR): void => {
+    if (state.has(fn.name)) return;
+    state.set(fn.name, 'visiting');
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind !== 'call') continue;
+        const callee = byName.get(op.callee);
+        if (callee && callee !== fn) visit(callee);
+      }
+    }
+    state.set(fn.name, 'done');
+    out.push(fn);
+  };
+  for (const fn of functions) visit(fn);
+  return out;
 }
 
 /** One function's findings (and its analysis, unless it could not be analysed). */
@@ -216,7 +255,7 @@ export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileF
     };
   }
   try {
-    const a = analyzeFunction(new FunctionContext(fn, config, facts), env, { recordPoints });
+    const a = analyzeFunction(contextFor(fn, config, facts), env, { recordPoints });
     return { analysis: a, findings: a.findings };
   } catch (err) {
     // An internal error costs one function, and says so: it is a bug in jailcheck, not in the code.
@@ -231,7 +270,11 @@ export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileF
 }
 
 export function fileFacts(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }): FileFacts {
-  return { flagGroups: file.flagGroups ?? {}, functions: new Set(file.functions.map((f) => f.name)) };
+  return {
+    flagGroups: file.flagGroups ?? {},
+    functions: new Set(file.functions.map((f) => f.name)),
+    paramTypes: new Map(file.functions.map((f) => [f.name, f.params.map((p) => p.type)])),
+  };
 }
 
 export function analyzeFile(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }, config: JailcheckConfig,
@@ -240,12 +283,15 @@ export function analyzeFile(file: FileIR & { flagGroups?: Readonly<Record<string
   const env = options.summaries ?? new SummaryCache(file, config, facts);
   const functions = new Map<string, FunctionAnalysis>();
   const findings: Finding[] = [];
-  for (const fn of file.functions) {
+  for (const fn of bottomUp(file.functions)) {
     if (options.only && !options.only.has(fn.name)) continue;
     const r = analyzeOne(fn, config, facts, env, options.recordPoints ?? false);
-    if (r.analysis) functions.set(fn.name, r.analysis);
+    if (r.analysis) {
+      functions.set(fn.name, r.analysis);
+      env.record(fn, r.analysis);
+    }
     findings.push(...r.findings);
   }
   findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
-  return { findings, functions };
+  return { findings, functions, summaries: env };
 }

@@ -86,6 +86,26 @@ function refineTruthy(ctx: FunctionContext, s: AState, e: Expr, truth: boolean):
   }
   const v = valueOfOperand(ctx, s, e);
   switch (v.k) {
+    case 'cond': {
+      // Still the condition it was saved from? Then testing the variable tests the condition,
+      // with the temps it read (long dead by now) put back for the test.
+      const names = new Set<string>();
+      const collect = (x: Expr): void => {
+        if (x.kind === 'name') names.add(x.name);
+        else if (x.kind === 'field') collect(x.base);
+        else if (x.kind === 'unary' || x.kind === 'addr' || x.kind === 'deref') collect(x.operand);
+        else if (x.kind === 'binary') { collect(x.left); collect(x.right); }
+      };
+      collect(v.cond);
+      if (ctx.snapshotOf(names, v.temps, s) !== v.snapshot) return assign(s, e, { k: 'int', zero: !truth });
+      let withTemps = s;
+      for (const [id, tv] of v.temps) withTemps = setTemp(withTemps, id, tv);
+      const refined = refine(ctx, withTemps, v.cond, truth);
+      if (!refined) return null;
+      const temps = new Map(refined.temps);
+      for (const [id] of v.temps) if (s.temps.has(id)) temps.set(id, s.temps.get(id)!); else temps.delete(id);
+      return assign({ ...refined, temps }, e, { k: 'int', zero: !truth });
+    }
     case 'int':
       if (v.value !== undefined) return (v.value !== 0) === truth ? s : null;
       if (v.zero !== undefined) return v.zero !== truth ? s : null;
@@ -131,9 +151,14 @@ function refineMask(ctx: FunctionContext, s: AState, e: Extract<Expr, { kind: 'b
     mask = ctx.maskOf(e.left);
     word = e.right;
   }
-  if (mask && (word.kind === 'name' || word.kind === 'temp')) {
+  // Two constants (`PD_DEREF & PD_LOCKED`, as a call's flags argument is tested): decided outright.
+  const wordMask = ctx.maskOf(word);
+  if (mask && wordMask) return wordMask.some((b) => mask!.includes(b)) === truth ? s : null;
+  if (mask && ((word.kind === 'name' && !ctx.isGlobal(word.name)) || word.kind === 'temp')) {
     const v = valueOfOperand(ctx, s, word);
-    const bits = v.k === 'bits' ? v : { k: 'bits' as const, set: [] as string[], clear: [] as string[], exact: false };
+    // A word known to be 0 (`drflags = 0;`) has every bit clear.
+    const zero = v.k === 'int' && (v.value === 0 || v.zero === true);
+    const bits = v.k === 'bits' ? v : { k: 'bits' as const, set: [] as string[], clear: [] as string[], exact: zero };
     const anySet = mask.some((b) => bits.set.includes(b));
     const allClear = mask.every((b) => bits.clear.includes(b) || (bits.exact && !bits.set.includes(b)));
     if (anySet) return truth ? s : null;
@@ -146,26 +171,34 @@ function refineMask(ctx: FunctionContext, s: AState, e: Extract<Expr, { kind: 'b
       refined = open.length === 1 ? { ...bits, set: union(bits.set, open) } : bits;
     }
     let out = assign(s, word, refined);
-    // A test of the parameter's entry value is also a fact about the entry contract.
+    // A test of the parameter's entry value is also a fact about the entry contract: the bits
+    // this test just learnt (not those the function itself set or cleared) are the caller's.
     if (bits.entry && v.k === 'bits') {
       const entryName = `@entry:${bits.entry}`;
       const ev = out.vars.get(entryName);
-      if (ev?.k === 'bits') {
-        const er: Value = !truth ? { ...ev, clear: union(ev.clear, mask) }
-          : (refined.k === 'bits' ? { ...ev, set: union(ev.set, refined.set) } : ev);
-        out = setVar(out, entryName, er);
+      if (ev?.k === 'bits' && refined.k === 'bits') {
+        const learntSet = refined.set.filter((b) => !bits.set.includes(b));
+        const learntClear = refined.clear.filter((b) => !bits.clear.includes(b));
+        if (learntSet.length || learntClear.length) {
+          out = setVar(out, entryName, { ...ev, set: union(ev.set, learntSet), clear: union(ev.clear, learntClear) });
+        }
       }
     }
     return out;
   }
-  // `pr->pr_flags & PR_PERSIST`: remembered as a fact about that object's field.
+  // `pr->pr_flags & PR_PERSIST`, `flags & JAIL_ATTACH`: remembered as a fact about that field or
+  // variable, so a later test of the same bit goes the same way.
   const bit = e.right.kind === 'name' ? e.right.name : undefined;
-  if (bit && /^[A-Z_][A-Z0-9_]*$/.test(bit) && e.left.kind === 'field') {
-    const key = ctx.fieldBitKey(e.left, bit, s);
+  if (bit && /^[A-Z_][A-Z0-9_]*$/.test(bit) && !ctx.types.has(bit)) {
+    let key: string | undefined;
+    if (e.left.kind === 'field') key = ctx.fieldBitKey(e.left, bit, s);
+    else if (e.left.kind === 'name' && ctx.types.has(e.left.name)) key = `v:${e.left.name}&${bit}`;
     if (key) {
       const known = s.facts.get(key);
       if (known !== undefined) return known === truth ? s : null;
-      return setFact(s, key, truth);
+      const out = setFact(s, key, truth);
+      // What a test first learns about a parameter's object is part of what the caller can see.
+      return key.startsWith('p:') && !s.observed.has(key) ? { ...out, observed: new Map(out.observed).set(key, truth) } : out;
     }
   }
   return s;

@@ -8,12 +8,29 @@ import type { Expr, FunctionIR, TypeInfo } from '../ir';
 import type { JailcheckConfig, Vocabulary } from '../config';
 import { ObjId, parentOf } from './objects';
 import { AState, UNKNOWN, Value } from './state';
+import { computeRelevance, Relevance } from './relevance';
 
 export interface FileFacts {
   /** `#define` groups of flag bits the file itself declares. */
   readonly flagGroups: Readonly<Record<string, readonly string[]>>;
   /** Names of the functions defined in the file. */
   readonly functions: ReadonlySet<string>;
+  /** Parameter types of the file's functions, by name. */
+  readonly paramTypes?: ReadonlyMap<string, readonly TypeInfo[]>;
+}
+
+const contexts = new WeakMap<FunctionIR, { config: JailcheckConfig; facts: FileFacts; ctx: FunctionContext }>();
+
+/**
+ * The context of a function, made once per IR, configuration and file: the
+ * analysis of the function itself, its summary and its ledger run share it.
+ */
+export function contextFor(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts): FunctionContext {
+  const cached = contexts.get(fn);
+  if (cached && cached.config === config && cached.facts === facts) return cached.ctx;
+  const ctx = new FunctionContext(fn, config, facts);
+  contexts.set(fn, { config, facts, ctx });
+  return ctx;
 }
 
 export class FunctionContext {
@@ -40,7 +57,52 @@ export class FunctionContext {
     this.objectParam = fn.params.find((p) => p.type.pointer > 0 && p.type.struct === this.vocabulary.objectStruct)?.name;
     this.bitPattern = new RegExp(this.vocabulary.flagBitPattern);
     this.groups = { ...this.vocabulary.flagGroups, ...file.flagGroups };
-    this.flagVars = findFlagVars(fn, (e) => this.maskOf(e) !== undefined);
+    this.flagVars = findFlagVars(fn, (e) => (this.maskOf(e)?.length ?? 0) > 0, (name) => this.types.has(name));
+    const pointers = new Set<string>();
+    for (const v of [...fn.params, ...fn.locals]) if (v.type.pointer > 0 && v.type.struct === this.vocabulary.objectStruct) pointers.add(v.name);
+    const baseNames = (e: Expr): void => {
+      if (e.kind === 'name') pointers.add(e.name);
+      else if (e.kind === 'field' || e.kind === 'addr' || e.kind === 'deref') baseNames(e.kind === 'field' ? e.base : e.operand);
+    };
+    for (const b of fn.blocks) {
+      for (const op of b.ops) {
+        if (op.kind === 'lock' || op.kind === 'scope-lock') baseNames(op.lock.kind === 'field' ? op.lock.base : op.lock);
+        else if (op.kind === 'count' && op.target.kind === 'field') baseNames(op.target.base);
+      }
+    }
+    this.objectPointers = pointers;
+    this.relevance = computeRelevance(fn, {
+      followed: (callee) => file.functions.has(callee),
+      argumentMatters: (callee, index, arg) => {
+        // A temp carries a computed argument (`cond ? PD_A : PD_B`): always followed.
+        if (arg.kind === 'temp') return true;
+        const t = file.paramTypes?.get(callee)?.[index];
+        if (t && t.pointer > 0 && t.struct === this.vocabulary.objectStruct) return true;
+        return this.mentionsFlags(arg);
+      },
+    });
+  }
+
+  readonly relevance: Relevance;
+
+  /** Variables whose object identity the checks need: they point to the object struct, or name locks or counters. */
+  readonly objectPointers: ReadonlySet<string> = new Set();
+
+  isObjectPointer(name: string): boolean {
+    return this.objectPointers.has(name);
+  }
+
+  /** Whether a variable's value can matter to the checks (see relevance.ts). */
+  isRelevant(name: string): boolean {
+    return this.relevance.vars.has(name) || this.flagVars.has(name);
+  }
+
+  private mentionsFlags(e: Expr): boolean {
+    if (this.maskOf(e)) return true;
+    if (e.kind === 'name') return this.flagVars.has(e.name);
+    if (e.kind === 'binary') return this.mentionsFlags(e.left) || this.mentionsFlags(e.right);
+    if (e.kind === 'unary') return this.mentionsFlags(e.operand);
+    return false;
   }
 
   isFlagBit(name: string): boolean {
@@ -76,6 +138,31 @@ export class FunctionContext {
     }
     return undefined;
   }
+
+  /** Every flag bit this function or the configuration names. */
+  get knownFlagBits(): string[] {
+    if (!this.flagBitsCache) {
+      const bits = new Set<string>();
+      for (const c of this.vocabulary.flagContracts) bits.add(c.bit);
+      for (const g of Object.values(this.groups)) g.forEach((b) => bits.add(b));
+      const visit = (e: Expr): void => {
+        if (e.kind === 'name' && this.isFlagBit(e.name) && !this.types.has(e.name)) bits.add(e.name);
+        else if (e.kind === 'binary') { visit(e.left); visit(e.right); }
+        else if (e.kind === 'unary') visit(e.operand);
+      };
+      for (const b of this.fn.blocks) {
+        for (const op of b.ops) {
+          if (op.kind === 'assign') visit(op.value);
+          else if (op.kind === 'call') op.args.forEach(visit);
+        }
+        if (b.term.kind === 'branch') visit(b.term.cond);
+      }
+      this.flagBitsCache = [...bits].sort();
+    }
+    return this.flagBitsCache;
+  }
+
+  private flagBitsCache?: string[];
 
   isGlobal(name: string): boolean {
     return !this.types.has(name);
@@ -174,12 +261,48 @@ export class FunctionContext {
       case 'binary': {
         const mask = this.maskOf(e);
         if (mask) return { k: 'bits', set: mask, clear: [], exact: true };
-        if (e.op === '|' || e.op === '&') return this.bitsExpr(e, s, site);
+        if (e.op === '|' || e.op === '&') {
+          const bits = this.bitsExpr(e, s, site);
+          if (bits.k !== 'unknown') return bits;
+        }
+        if (['==', '!=', '<', '<=', '>', '>=', '&&', '||', '&'].includes(e.op)) return this.condValue(e, s);
         return UNKNOWN;
       }
+      case 'unary':
+        return e.op === '!' ? this.condValue(e, s) : UNKNOWN;
       default:
         return UNKNOWN;
     }
+  }
+
+  /** A saved condition, with the values of the variables it reads (see Value 'cond'). */
+  condValue(e: Expr, s: AState): Value {
+    const names = new Set<string>();
+    const temps = new Map<number, Value>();
+    const visit = (x: Expr): void => {
+      if (x.kind === 'name') names.add(x.name);
+      else if (x.kind === 'temp') {
+        const v = s.temps.get(x.id);
+        if (v) temps.set(x.id, v);
+      } else if (x.kind === 'field') visit(x.base);
+      else if (x.kind === 'unary' || x.kind === 'addr' || x.kind === 'deref') visit(x.operand);
+      else if (x.kind === 'binary') { visit(x.left); visit(x.right); }
+    };
+    visit(e);
+    if (names.size === 0 && temps.size === 0) return UNKNOWN;
+    const saved = [...temps.entries()];
+    return { k: 'cond', cond: e, snapshot: this.snapshotOf(names, saved, s), temps: saved };
+  }
+
+  /**
+   * What a saved condition depends on: its variables' values and, for a
+   * temp holding a counter's value (`pr->pr_uref++ == 0`), how far that
+   * counter has moved since.
+   */
+  snapshotOf(names: Iterable<string>, temps: ReadonlyArray<readonly [number, Value]>, s: AState): string {
+    const vars = [...names].sort().map((n) => `${n}=${JSON.stringify(s.vars.get(n) ?? null)}`);
+    const counters = temps.map(([, v]) => (v.k === 'cnt' ? `${v.key}=${JSON.stringify(s.counters.get(v.key)?.delta ?? 0)}` : ''));
+    return [...vars, ...counters].join(';');
   }
 
   /** `flags | PD_LOCKED`, `flags & ~PD_LOCKED`, `drflags & PD_LOCK_FLAGS`: flag words built from flag words. */
@@ -204,15 +327,22 @@ export class FunctionContext {
     const base = w.k === 'bits' ? w : w.k === 'int' && (w.value === 0 || w.zero === true)
       ? { k: 'bits' as const, set: [] as string[], clear: [] as string[], exact: true }
       : { k: 'bits' as const, set: [] as string[], clear: [] as string[], exact: false };
+    // The bits not named keep whatever the word had, including its link to the entry value.
+    const entry = 'entry' in base ? base.entry : undefined;
     if (e.op === '|' && !mask.negated) {
-      return { k: 'bits', set: union(base.set, mask.bits), clear: base.clear.filter((b) => !mask!.bits.includes(b)), exact: base.exact };
+      return { k: 'bits', set: union(base.set, mask.bits), clear: base.clear.filter((b) => !mask!.bits.includes(b)), exact: base.exact, entry };
     }
     if (e.op === '&' && mask.negated) {
-      return { k: 'bits', set: base.set.filter((b) => !mask!.bits.includes(b)), clear: union(base.clear, mask.bits), exact: base.exact };
+      return { k: 'bits', set: base.set.filter((b) => !mask!.bits.includes(b)), clear: union(base.clear, mask.bits), exact: base.exact, entry };
     }
     if (e.op === '&' && !mask.negated) {
-      // Keeps only the mask's bits: everything else is now clear.
-      return { k: 'bits', set: base.set.filter((b) => mask!.bits.includes(b)), clear: mask.bits.filter((b) => base.clear.includes(b)), exact: true };
+      // Keeps only the mask's bits (`drflags &= PD_LOCK_FLAGS`): every other flag bit is now clear,
+      // and the mask's bits are as they were (still the caller's, if they were).
+      const outside = this.knownFlagBits.filter((b) => !mask!.bits.includes(b));
+      return {
+        k: 'bits', set: base.set.filter((b) => mask!.bits.includes(b)),
+        clear: union(outside, base.clear.filter((b) => mask!.bits.includes(b))), exact: base.exact, entry,
+      };
     }
     return UNKNOWN;
   }
@@ -225,8 +355,9 @@ export function union(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /** Variables the function treats as flag words: combined with, tested against, or assigned flag bits. */
-function findFlagVars(fn: FunctionIR, isMask: (e: Expr) => boolean): Set<string> {
-  const out = new Set<string>();
+function findFlagVars(fn: FunctionIR, isMask: (e: Expr) => boolean, isVariable: (name: string) => boolean): Set<string> {
+  const found = new Set<string>();
+  const out = { add: (name: string) => { if (isVariable(name)) found.add(name); } };
   const visit = (e: Expr): void => {
     if (e.kind === 'binary') {
       if ((e.op === '&' || e.op === '|') && e.left.kind === 'name' && (isMask(e.right) || (e.right.kind === 'unary' && isMask(e.right.operand)))) out.add(e.left.name);
@@ -249,5 +380,5 @@ function findFlagVars(fn: FunctionIR, isMask: (e: Expr) => boolean): Set<string>
     }
     if (b.term.kind === 'branch') visit(b.term.cond);
   }
-  return out;
+  return found;
 }

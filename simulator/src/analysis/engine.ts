@@ -9,7 +9,7 @@ import type { FunctionIR, SourceRange } from '../ir';
 import type { FunctionContext } from './context';
 import { refine } from './conditions';
 import { computeLiveness, Liveness } from './liveness';
-import { AState, LockHold, cachedFactsKey, emptyState, setVar, stateKey, Value } from './state';
+import { AState, LockHold, cachedFactsKey, emptyState, joinStates, propertyKey, setVar, stateKey, Value } from './state';
 import { Note, RawFinding, Transfer } from './transfer';
 import type { LockMode } from '../ir';
 
@@ -69,8 +69,20 @@ export interface RunOptions {
   readonly blur?: ReadonlyMap<number, ReadonlySet<string>>;
 }
 
+type ContractGroup = Array<{ bit: string; key: string; mode: LockMode; lockClass: LockHold['lockClass'] }>;
+const groupCache = new WeakMap<FunctionContext, ContractGroup[]>();
+
 /** The contract bits that apply to a function, grouped by the lock each promises. */
-export function contractGroups(ctx: FunctionContext): Array<Array<{ bit: string; key: string; mode: LockMode; lockClass: LockHold['lockClass'] }>> {
+export function contractGroups(ctx: FunctionContext): ContractGroup[] {
+  let cached = groupCache.get(ctx);
+  if (!cached) {
+    cached = computeContractGroups(ctx);
+    groupCache.set(ctx, cached);
+  }
+  return cached;
+}
+
+function computeContractGroups(ctx: FunctionContext): ContractGroup[] {
   const flagParam = flagParamOf(ctx);
   if (flagParam === undefined) return [];
   const mentioned = new Set<string>();
@@ -139,14 +151,16 @@ export function entryStates(ctx: FunctionContext, opts: RunOptions): AState[] {
         st = setVar(st, `@entry:${flagParam}`, merge(st.vars.get(`@entry:${flagParam}`) as Extract<Value, { k: 'bits' }>));
         const locks = new Map(st.locks);
         const known = new Set(st.known);
+        const assumed = new Set(st.assumed);
         const entryHeld = new Map(st.entryHeld);
         known.add(group[0]!.key);
+        assumed.add(group[0]!.key);
         if (choice) {
           locks.set(choice.key, { mode: choice.mode, lockClass: choice.lockClass, certainty: 'held', text: choice.bit });
           entryHeld.set(choice.key, choice.mode);
         }
         const contract = [st.contract === '-' ? '' : st.contract, choice?.bit ?? ''].filter(Boolean).join(',') || '-';
-        next.push({ ...st, locks, known, entryHeld, contract });
+        next.push({ ...st, locks, known, assumed, entryHeld, contract });
       }
     }
     states = next;
@@ -217,8 +231,49 @@ function project(s: AState, live: Liveness, block: number, keep: ReadonlySet<str
     temps ??= new Map(s.temps);
     temps.delete(id);
   }
-  if (!vars && !temps && !counters) return s;
-  return { ...s, vars: vars ?? s.vars, temps: temps ?? s.temps, counters: counters ?? s.counters };
+  // Whether a lock of an object made on this path was released matters only while some variable still names it.
+  let known: Set<string> | undefined;
+  let namedObjects: Set<string> | undefined;
+  for (const key of s.known) {
+    if (key.startsWith('p:') || key.startsWith('g:') || key.startsWith('v:') || s.locks.has(key)) continue;
+    if (!namedObjects) {
+      namedObjects = new Set();
+      for (const v of (vars ?? s.vars).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
+      for (const v of (temps ?? s.temps).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
+    }
+    if (namedObjects.has(key.slice(0, key.lastIndexOf('#')))) continue;
+    known ??= new Set(s.known);
+    known.delete(key);
+  }
+  // Facts and counter values of an object this path made or found are worth keeping only while a
+  // variable still names it (or a lock of it is held).
+  const named = (obj: string): boolean => {
+    if (obj.startsWith('p:') || obj.startsWith('g:')) return true;
+    if (!namedObjects) {
+      namedObjects = new Set();
+      for (const v of (vars ?? s.vars).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
+      for (const v of (temps ?? s.temps).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
+      for (const k of s.locks.keys()) namedObjects.add(k.slice(0, k.lastIndexOf('#')));
+    }
+    const base = obj.split('.')[0]!.split('^')[0]!;
+    return namedObjects.has(obj) || [...namedObjects].some((o) => o.split('^')[0] === base);
+  };
+  let facts: Map<string, boolean> | undefined;
+  for (const key of s.facts.keys()) {
+    // Field facts are `<object>.<field>&<BIT>`, possibly marked `w:`; `freed:<object>` names the object whole.
+    const bare = key.startsWith('w:') ? key.slice(2) : key;
+    const obj = bare.startsWith('freed:') ? bare.slice(6) : bare.slice(0, bare.lastIndexOf('.'));
+    if (bare.startsWith('v:') || named(obj)) continue;
+    facts ??= new Map(s.facts);
+    facts.delete(key);
+  }
+  for (const [key, f] of (counters ?? s.counters)) {
+    if (f.delta !== 0 || named(key.slice(0, key.lastIndexOf('.')))) continue;
+    counters ??= new Map(s.counters);
+    counters.delete(key);
+  }
+  if (!vars && !temps && !counters && !known && !facts) return s;
+  return { ...s, vars: vars ?? s.vars, temps: temps ?? s.temps, counters: counters ?? s.counters, known: known ?? s.known, facts: facts ?? s.facts };
 }
 
 function blurLocks(s: AState, keys: ReadonlySet<string>): AState {
@@ -232,14 +287,102 @@ function blurLocks(s: AState, keys: ReadonlySet<string>): AState {
   return locks ? { ...s, locks } : s;
 }
 
+/** Reverse postorder numbers of the blocks (unreachable ones last). */
+function reversePostorder(fn: FunctionIR): Int32Array {
+  const n = fn.blocks.length;
+  const order = new Int32Array(n).fill(n);
+  const seen = new Uint8Array(n);
+  const post: number[] = [];
+  const stack: Array<[number, number]> = [[fn.entry, 0]];
+  seen[fn.entry] = 1;
+  const succ = (b: number): number[] => {
+    const t = fn.blocks[b]!.term;
+    return t.kind === 'jump' ? [t.target] : t.kind === 'branch' ? [t.whenTrue, t.whenFalse] : [];
+  };
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const ss = succ(top[0]);
+    if (top[1] < ss.length) {
+      const s = ss[top[1]++]!;
+      if (!seen[s]) {
+        seen[s] = 1;
+        stack.push([s, 0]);
+      }
+    } else {
+      post.push(top[0]);
+      stack.pop();
+    }
+  }
+  post.reverse().forEach((b, i) => (order[b] = i));
+  return order;
+}
+
+/** A priority queue of (block, property key), smallest reverse-postorder number first. */
+class BlockQueue {
+  private readonly heap: Array<{ block: number; key: string; seq: number }> = [];
+  private readonly queued = new Set<string>();
+  private seq = 0;
+
+  constructor(private readonly rpo: Int32Array) {}
+
+  push(block: number, key: string): void {
+    const id = `${block}|${key}`;
+    if (this.queued.has(id)) return;
+    this.queued.add(id);
+    this.heap.push({ block, key, seq: this.seq++ });
+    let i = this.heap.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      [this.heap[i], this.heap[p]] = [this.heap[p]!, this.heap[i]!];
+      i = p;
+    }
+  }
+
+  pop(): { block: number; key: string } | undefined {
+    if (this.heap.length === 0) return undefined;
+    const top = this.heap[0]!;
+    const last = this.heap.pop()!;
+    if (this.heap.length > 0) {
+      this.heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < this.heap.length && this.less(l, m)) m = l;
+        if (r < this.heap.length && this.less(r, m)) m = r;
+        if (m === i) break;
+        [this.heap[i], this.heap[m]] = [this.heap[m]!, this.heap[i]!];
+        i = m;
+      }
+    }
+    this.queued.delete(`${top.block}|${top.key}`);
+    return top;
+  }
+
+  private less(a: number, b: number): boolean {
+    const x = this.heap[a]!;
+    const y = this.heap[b]!;
+    return this.rpo[x.block]! - this.rpo[y.block]! || x.seq - y.seq ? (this.rpo[x.block]! - this.rpo[y.block]! || x.seq - y.seq) < 0 : false;
+  }
+}
+
 export class Engine {
   private readonly live: Liveness;
   private readonly preds: number[];
+  private readonly rpo: Int32Array;
   private readonly transfer: Transfer;
+
+  /** Variables the paths are kept apart by: pointers naming objects, flag words, entry flags. */
+  private readonly isPropertyVar = (name: string, v: Value): boolean =>
+    name.startsWith('@') || name.startsWith('^') || v.k === 'bits' || this.ctx.flagVars.has(name)
+    || ((v.k === 'ptr' || v.k === 'null') && this.ctx.isObjectPointer(name));
 
   constructor(private readonly ctx: FunctionContext, transfer: Transfer) {
     this.live = computeLiveness(ctx.fn, ctx.vocabulary.counterFields, (callee) => ctx.file.functions.has(callee));
     this.preds = predecessorCounts(ctx.fn);
+    this.rpo = reversePostorder(ctx.fn);
     this.transfer = transfer;
   }
 
@@ -249,8 +392,9 @@ export class Engine {
     const result: RunResult = { exits: [], findings: [], notes: [], mismatches: [], points: new Map(), steps: 0, touchedMaybe: new Set() };
     const visited: Array<Map<string, WNode>> = fn.blocks.map(() => new Map());
     const byFacts: Array<Map<string, WNode[]>> = fn.blocks.map(() => new Map());
-    const queue: Array<{ block: number; node: WNode }> = [];
-    let head = 0;
+    // Work is taken in reverse postorder, so paths meeting at a block are joined before the
+    // block's successors see them (a FIFO would re-propagate every intermediate join).
+    const queue = new BlockQueue(this.rpo);
     const keep = new Set(this.ctx.params);
     const seenMismatch = new Set<string>();
 
@@ -258,10 +402,20 @@ export class Engine {
       let s = project(node.state, this.live, block, keep);
       const blurred = opts.blur?.get(block);
       if (blurred) s = blurLocks(s, blurred);
-      const n: WNode = s === node.state ? node : { ...node, state: s };
+      let n: WNode = s === node.state ? node : { ...node, state: s };
       const here = visited[block]!;
-      const key = stateKey(s);
-      if (here.has(key)) return;
+      const key = propertyKey(s, this.isPropertyVar);
+      const existing = here.get(key);
+      if (existing) {
+        // Same property state: join the data facts; go on only if that lost something. Facts only
+        // ever get fewer, so this ends.
+        const joined = joinStates(existing.state, s);
+        if (joined === existing.state || stateKey(joined) === stateKey(existing.state)) return;
+        n = { ...existing, state: joined };
+        here.set(key, n);
+        queue.push(block, key);
+        return;
+      }
       const fk = cachedFactsKey(s);
       const sameFacts = byFacts[block]!.get(fk);
       if (this.preds[block]! > 1 && sameFacts) this.checkJoin(block, n, sameFacts, result, seenMismatch);
@@ -272,18 +426,18 @@ export class Engine {
       here.set(key, n);
       if (sameFacts) sameFacts.push(n);
       else byFacts[block]!.set(fk, [n]);
-      queue.push({ block, node: n });
+      queue.push(block, key);
     };
 
     for (const s of entryStates(this.ctx, opts)) push(fn.entry, { state: s, prev: null });
 
-    while (head < queue.length) {
+    for (let item = queue.pop(); item; item = queue.pop()) {
       if (result.steps > bounds.maxSteps) {
         result.incomplete ??= `more than ${bounds.maxSteps} steps; raise jailcheck.bounds.maxSteps to explore further`;
         break;
       }
-      const { block, node } = queue[head++]!;
-      this.runBlock(block, node, opts, result, push);
+      const node = visited[item.block]!.get(item.key);
+      if (node) this.runBlock(item.block, node, opts, result, push);
     }
     return result;
   }
@@ -325,8 +479,13 @@ export class Engine {
           push(term.target, node);
           break;
         case 'branch': {
-          const t = refine(this.ctx, node.state, term.cond, true);
-          const f = refine(this.ctx, node.state, term.cond, false);
+          let t = refine(this.ctx, node.state, term.cond, true);
+          let f = refine(this.ctx, node.state, term.cond, false);
+          // A branch that cannot matter to the checks splits nothing: each side keeps the state as it was.
+          if (!this.ctx.relevance.branches.has(block)) {
+            if (t) t = node.state;
+            if (f) f = node.state;
+          }
           // A branch is worth showing on a path only where the path chose it.
           const chose = t !== null && f !== null;
           const label = (v: boolean): string => (term.origin === 'macro-loop'

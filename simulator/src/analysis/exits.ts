@@ -105,7 +105,7 @@ export function checkExits(ctx: FunctionContext, exits: readonly ExitRecord[]): 
 function visibleSignature(ctx: FunctionContext, e: ExitRecord): string {
   const s = e.node.state;
   const locks = [...s.locks.entries()].filter(([, h]) => h.certainty === 'held').map(([k, h]) => `${k}:${h.mode}`).sort();
-  const facts = [...s.facts.entries()].filter(([k]) => visibleToCaller(k.split('.')[0]!)).map(([k, v]) => `${k}=${v}`).sort();
+  const facts = [...s.observed.entries()].map(([k, v]) => `${k}=${v}`).sort();
   const entryValues: string[] = [];
   for (const [key, f] of s.counters) {
     const obj = key.slice(0, key.lastIndexOf('.'));

@@ -45,10 +45,15 @@ export function sameObject(a: ObjId, b: ObjId): Same {
   return 'maybe';
 }
 
-/** Whether an object existed when the function was entered (so a caller could have locked it). */
+/**
+ * Whether an object existed when the function was entered (so a caller could
+ * have locked it): a parameter's, a global, or one reached from them. `v:`
+ * objects (a local read before the analysis saw it assigned) have no such
+ * standing: nothing is inferred about them.
+ */
 export function existedAtEntry(o: ObjId): boolean {
   const base = ancestorParts(o.split('.')[0]!).base;
-  return base.startsWith('p:') || base.startsWith('g:') || base.startsWith('v:');
+  return base.startsWith('p:') || base.startsWith('g:');
 }
 
 /** Whether the object is visible to the caller (a parameter's, a global's, or their ancestors'). */

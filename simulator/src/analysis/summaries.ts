@@ -23,6 +23,8 @@ export interface Outcome {
   readonly entryBits?: { readonly set: readonly string[]; readonly clear: readonly string[] };
   readonly requires: readonly Requirement[];
   readonly released: ReadonlyArray<{ readonly key: string; readonly mode: LockMode }>;
+  /** Locks held on entry and on return, but in another mode (an upgrade or a downgrade). */
+  readonly modeChanged: ReadonlyArray<{ readonly key: string; readonly mode: LockMode }>;
   readonly acquired: ReadonlyArray<{ readonly key: string; readonly hold: LockHold }>;
   readonly counters: ReadonlyArray<{ readonly key: string; readonly delta: number | 'set'; readonly approx: boolean }>;
   readonly ret: Value;
@@ -70,6 +72,11 @@ export function outcomeOf(exit: AState, ret: Value, flagParam: string | undefine
     requires.push({ key, mode, because });
     if (!exit.locks.has(key) || releasesAll) released.push({ key, mode });
   }
+  const modeChanged: Array<{ key: string; mode: LockMode }> = [];
+  for (const [key, hold] of exit.locks) {
+    const was = exit.entryHeld.get(key);
+    if (was !== undefined && !releasesAll && hold.mode !== was) modeChanged.push({ key, mode: hold.mode });
+  }
   const acquired: Array<{ key: string; hold: LockHold }> = [];
   for (const [key, hold] of exit.locks) {
     if (exit.entryHeld.has(key) || releasesAll) continue;
@@ -90,7 +97,8 @@ export function outcomeOf(exit: AState, ret: Value, flagParam: string | undefine
   let r: Value = ret;
   if (ret.k === 'ptr' && returned !== undefined) r = { ...ret, obj: relative(ret.obj, returned)! };
   else if (ret.k === 'ptr' && !existedAtEntry(ret.obj)) r = { k: 'unknown' };
-  else if (ret.k === 'bits' || ret.k === 'cnt') r = { k: 'unknown' };
-  const outcome = { entryBits, requires, released, acquired, counters, ret: r };
+  else if (ret.k === 'cnt') r = { k: 'unknown' };
+  else if (ret.k === 'bits') r = { ...ret, entry: ret.entry === flagParam && ret.entry !== undefined ? 'param' : undefined };
+  const outcome = { entryBits, requires, released, modeChanged, acquired, counters, ret: r };
   return { ...outcome, signature: JSON.stringify(outcome) };
 }

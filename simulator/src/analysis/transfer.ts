@@ -8,9 +8,9 @@ import type { AssignOp, CallOp, CountOp, Expr, LockMode, LockOp, Op, ScopeLockOp
 import type { RuleId } from '../findings';
 import type { FunctionContext } from './context';
 import { counterFact, decide, refine } from './conditions';
-import { describeObject, existedAtEntry, ObjId, rebaseObject } from './objects';
-import { AState, CounterFact, LockHold, UNKNOWN, Value, setCounter, setTemp, setVar } from './state';
-import type { CallEnv, Outcome } from './summaries';
+import { describeObject, existedAtEntry, ObjId, rebaseObject, visibleToCaller } from './objects';
+import { AState, CounterFact, LockHold, UNKNOWN, Value, setCounter, setFact, setTemp, setVar } from './state';
+import type { CallEnv, Outcome, Summary } from './summaries';
 
 export interface RawFinding {
   readonly rule: RuleId;
@@ -69,17 +69,77 @@ function isAncestorKey(key: string): boolean {
   return key.includes('^');
 }
 
+/**
+ * Only changes to counters of objects the caller can see (a parameter's, a
+ * global's) are kept as changes: the path-pair check and callers' summaries
+ * use nothing else, and a local object's changes would only split paths.
+ * Values (for the below-zero check and branch conditions) are kept for all.
+ */
+function tracksDelta(key: string, all = false): boolean {
+  const obj = key.slice(0, key.lastIndexOf('.'));
+  if (all) return !key.includes('^*');
+  return !isAncestorKey(key) && visibleToCaller(obj);
+}
+
+/** Called before every counter change, with the state it happens in (the ledger listens). */
+export type CountObserver = (op: CountOp, key: string, before: AState) => void;
+
 function lockKeyObject(key: string): ObjId {
   const hash = key.lastIndexOf('#');
   return hash < 0 ? key : key.slice(0, hash);
 }
 
+function nonNull(s: AState, name: string): AState {
+  const v = s.vars.get(name);
+  return v?.k === 'ptr' && v.nullness === 'maybe' ? setVar(s, name, { ...v, nullness: 'nonnull' }) : s;
+}
+
+function untouch(s: AState, key: string): AState {
+  if (!s.assumed.has(key)) return s;
+  const assumed = new Set(s.assumed);
+  assumed.delete(key);
+  return { ...s, assumed };
+}
+
+/** Drops the facts whose key starts with `prefix` (what a store overwrote). */
+function forgetFacts(s: AState, prefix: string): AState {
+  let facts: Map<string, boolean> | undefined;
+  for (const k of s.facts.keys()) {
+    if (k.startsWith(prefix)) {
+      facts ??= new Map(s.facts);
+      facts.delete(k);
+    }
+  }
+  return facts ? { ...s, facts } : s;
+}
+
 export class Transfer {
-  constructor(private readonly ctx: FunctionContext, private readonly env: CallEnv) {}
+  /**
+   * `observer` and `allDeltas` serve the pr_uref ledger, which needs to know, at each change,
+   * how every object's counters moved on the path so far (ancestors' included).
+   */
+  constructor(private readonly ctx: FunctionContext, private readonly env: CallEnv,
+    private readonly observer?: CountObserver, private readonly allDeltas = false) {}
 
   apply(s: AState, op: Op): StepResult {
+    const r = this.applyOp(s, op);
+    // A path that went through `pr->pr_mtx` or `pr->pr_ref` knows pr is not NULL.
+    const base = op.kind === 'lock' || op.kind === 'scope-lock' ? op.lock : op.kind === 'count' ? op.target
+      : op.kind === 'assign' ? op.target : undefined;
+    const name = base?.kind === 'field' && base.base.kind === 'name' ? base.base.name : undefined;
+    if (name === undefined) return r;
+    return { ...r, next: r.next.map((n) => ({ ...n, state: nonNull(n.state, name) })) };
+  }
+
+  private applyOp(s: AState, op: Op): StepResult {
     switch (op.kind) {
-      case 'lock': return this.lock(s, op);
+      case 'lock': {
+        const r = this.lock(s, op);
+        // Once an operation has touched a lock, its state is no longer the contract's assumption.
+        const key = op.action === 'assert-held' || op.action === 'assert-not-held' ? undefined : this.ctx.lockKey(op.lock, s);
+        if (key === undefined || !s.assumed.has(key)) return r;
+        return { ...r, next: r.next.map((n) => ({ ...n, state: untouch(n.state, key) })) };
+      }
       case 'scope-lock': return this.scopeLock(s, op);
       case 'count': return this.count(s, op);
       case 'assign': return { next: [{ state: this.assign(s, op) }], findings: [], notes: [] };
@@ -215,6 +275,9 @@ export class Transfer {
           }
           return this.result([{ state: s }], findings);
         }
+        // The flags said "not held", the function asserts "held": the function does not accept
+        // those flags (do_jail_attach() is only called with PD_LOCKED). Not a path.
+        if (s.assumed.has(key)) return this.result([]);
         if (s.known.has(key)) {
           findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown} held, but it is not held on this path` });
           return this.result([{ state: s }], findings);
@@ -225,6 +288,7 @@ export class Transfer {
       }
       case 'assert-not-held': {
         const held = s.locks.get(key);
+        if (held && s.assumed.has(key)) return this.result([]);
         if (held && held.certainty === 'held') {
           findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown} not held, but this thread holds it here` });
         }
@@ -293,7 +357,7 @@ export class Transfer {
       });
     }
     const next = this.clampFact({
-      delta: f.delta === 'set' ? 'set' : isAncestorKey(key) ? 0 : f.delta + amount,
+      delta: f.delta === 'set' ? 'set' : tracksDelta(key, this.allDeltas) ? f.delta + amount : 0,
       lo: f.lo + amount,
       hi: f.hi === Infinity ? Infinity : Math.max(0, f.hi + amount),
       approx: f.approx,
@@ -305,6 +369,7 @@ export class Transfer {
   private count(s: AState, op: CountOp): StepResult {
     const key = this.ctx.counterKey(op.target, s);
     if (key === undefined) return this.result([{ state: op.result !== undefined ? setTemp(s, op.result, UNKNOWN) : s }]);
+    this.observer?.(op, key, s);
     const findings: RawFinding[] = [];
     const text = op.targetText;
     const ch = op.change;
@@ -318,7 +383,7 @@ export class Transfer {
       case 'set': {
         const f = counterFact(s, key);
         const v = ch.value;
-        const next = setCounter(s, key, this.clampFact({ delta: 'set', lo: v ?? 0, hi: v ?? Infinity, approx: f.approx }));
+        const next = setCounter(s, key, this.clampFact({ delta: tracksDelta(key, this.allDeltas) ? 'set' : 0, lo: v ?? 0, hi: v ?? Infinity, approx: f.approx }));
         return this.result([{ state: next, message: `${text} set${v !== null ? ` to ${v}` : ''}` }]);
       }
       case 'release': {
@@ -379,9 +444,13 @@ export class Transfer {
     if (op.target.kind === 'temp') return setTemp(s, op.target.id, ctx.valueOf(op.value, s, site));
     if (op.target.kind === 'name') {
       const name = op.target.name;
+      s = forgetFacts(s, `v:${name}&`);
+      // A variable nothing the checks look at depends on is not tracked at all.
+      if (!ctx.isRelevant(name)) return s.vars.has(name) ? setVar(s, name, UNKNOWN) : s;
       let v = ctx.valueOf(compound(op.target), s, site);
-      if (v.k === 'bits' && v.entry && op.op === '=') v = { ...v, entry: undefined };
-      if (v.k === 'bits' && op.op !== '=' && v.entry) v = { ...v, entry: undefined };
+      // A flag word still carries its parameter's entry value in the bits no one set or cleared
+      // (`flags |= PD_DEREF` leaves PD_LOCKED as the caller passed it); an exact word does not.
+      if (v.k === 'bits' && v.exact && v.entry) v = { ...v, entry: undefined };
       if (v.k === 'unknown' && op.op === '=' && ctx.isPointerVar(name)) {
         v = { k: 'ptr', obj: `n:${site}`, nullness: 'maybe' };
       }
@@ -403,25 +472,19 @@ export class Transfer {
       }
       const prefix = `${base}.${op.target.field}&`;
       const mask = op.value.kind === 'unary' && op.value.op === '~' ? ctx.maskOfConstant(op.value.operand) : ctx.maskOfConstant(op.value);
+      // `w:` marks a bit this path wrote rather than tested (the ledger tells "sets persist" from "is persistent").
       if (op.op === '|=' && mask && !(op.value.kind === 'unary')) {
-        let out = s;
-        for (const b of mask) out = { ...out, facts: new Map(out.facts).set(prefix + b, true) };
-        return out;
+        const facts = new Map(s.facts);
+        for (const b of mask) facts.set(prefix + b, true).set(`w:${prefix}${b}`, true);
+        return { ...s, facts };
       }
       if (op.op === '&=' && mask && op.value.kind === 'unary') {
-        let out = s;
-        for (const b of mask) out = { ...out, facts: new Map(out.facts).set(prefix + b, false) };
-        return out;
+        const facts = new Map(s.facts);
+        for (const b of mask) facts.set(prefix + b, false).set(`w:${prefix}${b}`, true);
+        return { ...s, facts };
       }
       // Any other store to the field forgets what was known of its bits.
-      let facts: Map<string, boolean> | undefined;
-      for (const k of s.facts.keys()) {
-        if (k.startsWith(prefix)) {
-          facts ??= new Map(s.facts);
-          facts.delete(k);
-        }
-      }
-      return facts ? { ...s, facts } : s;
+      return forgetFacts(forgetFacts(s, prefix), `w:${prefix}`);
     }
     return s;
   }
@@ -431,13 +494,22 @@ export class Transfer {
   private call(s: AState, op: CallOp): StepResult {
     const ctx = this.ctx;
     if (ALLOCATORS.has(op.callee)) {
-      return this.result([{ state: op.result !== undefined ? setTemp(s, op.result, { k: 'ptr', obj: `a:${op.range.start}`, nullness: 'maybe' }) : s }]);
+      // malloc(9) with M_WAITOK sleeps until it can allocate: it never returns NULL.
+      const nullness = op.argTexts.some((t) => /\bM_WAITOK\b/.test(t)) ? 'nonnull' : 'maybe';
+      return this.result([{ state: op.result !== undefined ? setTemp(s, op.result, { k: 'ptr', obj: `a:${op.range.start}`, nullness }) : s }]);
     }
     if (ctx.file.functions.has(op.callee)) {
       const applied = this.applySummary(s, op);
       if (applied) return applied;
     }
     const notes: Note[] = [];
+    // free(pr, M_PRISON), TAILQ_REMOVE(&allprison, pr, pr_list): the object leaves the world on this path.
+    const release = ctx.vocabulary.releaseCalls[op.callee];
+    if (release !== undefined) {
+      const a = op.args[release];
+      const v = a ? ctx.valueOf(a, s, op.range.start) : undefined;
+      if (v?.k === 'ptr') s = setFact(s, `freed:${v.obj}`, true);
+    }
     if (!ctx.vocabulary.lockNeutralCalls.includes(op.callee)) {
       // A call that is handed a lock we track may change it behind our back: say so, do not guess.
       op.args.forEach((a, i) => {
@@ -451,7 +523,21 @@ export class Transfer {
         }
       });
     }
-    return this.result([{ state: op.result !== undefined ? setTemp(s, op.result, UNKNOWN) : s }], [], notes);
+    let after = op.result !== undefined ? setTemp(s, op.result, UNKNOWN) : s;
+    // A call we cannot see into that is handed an object may take or drop references on it
+    // (osd_jail_exit(pr) under VIMAGE does): its counters' values are no longer known.
+    if (!ctx.vocabulary.lockNeutralCalls.includes(op.callee) && !ctx.vocabulary.noReturnCalls.includes(op.callee)) {
+      for (const a of op.args) {
+        const v = ctx.valueOf(a, s, op.range.start);
+        const obj = v.k === 'ptr' ? v.obj : undefined;
+        if (obj === undefined) continue;
+        for (const [key, f] of after.counters) {
+          if (key.slice(0, key.lastIndexOf('.')) !== obj || (f.lo === 0 && f.hi === Infinity && f.approx)) continue;
+          after = setCounter(after, key, { ...f, lo: 0, hi: Infinity, approx: true });
+        }
+      }
+    }
+    return this.result([{ state: after }], [], notes);
   }
 
   private applySummary(s: AState, op: CallOp): StepResult | undefined {
@@ -482,7 +568,7 @@ export class Transfer {
       if (!state) continue;
       const argBits = flagArg ? ctx.valueOf(flagArg, state, op.range.start) : undefined;
       const promised = (bit: string): boolean => argBits?.k === 'bits' && argBits.set.includes(bit);
-      const applied = this.applyOutcome(state, op, outcome, params, findings, promised);
+      const applied = this.applyOutcome(state, op, outcome, params, findings, promised, argBits, summary);
       if (seen.has(outcome.signature)) continue;
       seen.add(outcome.signature);
       next.push({ state: applied.state, message: `${op.callee}() ${applied.message}` });
@@ -492,6 +578,16 @@ export class Transfer {
   }
 
   private constrainFlags(s: AState, arg: Expr, outcome: Outcome): AState | null {
+    // First the value the argument has here: an outcome under bits it cannot have is not this call's.
+    const v = this.ctx.valueOf(arg, s, 0);
+    if (v.k === 'bits' || (v.k === 'int' && (v.value === 0 || v.zero === true))) {
+      const set = v.k === 'bits' ? v.set : [];
+      const exact = v.k === 'bits' ? v.exact : true;
+      const clear = v.k === 'bits' ? v.clear : [];
+      const entry = outcome.entryBits!;
+      if (entry.set.some((b) => clear.includes(b) || (exact && !set.includes(b)))) return null;
+      if (entry.clear.some((b) => set.includes(b))) return null;
+    }
     let state: AState | null = s;
     for (const b of outcome.entryBits!.set) {
       if (!state) return null;
@@ -505,7 +601,7 @@ export class Transfer {
   }
 
   private applyOutcome(s: AState, op: CallOp, outcome: Outcome, params: ReadonlyMap<string, ObjId>, findings: RawFinding[],
-    promised: (bit: string) => boolean): { state: AState; message: string } {
+    promised: (bit: string) => boolean, argBits: Value | undefined, summary: Summary): { state: AState; message: string } {
     const ctx = this.ctx;
     const said: string[] = [];
     let state = s;
@@ -552,6 +648,13 @@ export class Transfer {
       known.add(key);
       state = { ...state, locks, known };
     }
+    for (const m of outcome.modeChanged) {
+      const key = rebase(m.key);
+      const held = key !== undefined ? state.locks.get(key) : undefined;
+      if (key === undefined || !held) continue;
+      state = this.replaceHold(state, key, { ...held, mode: m.mode });
+      said.push(`${m.mode === 'exclusive' ? 'upgrades' : 'downgrades'} ${lockName(ctx, key, held)}`);
+    }
     for (const a of outcome.acquired) {
       const key = rebase(a.key);
       if (key === undefined) continue;
@@ -563,6 +666,16 @@ export class Transfer {
       if (obj === undefined) continue;
       const key = `${obj}.${c.key.slice(c.key.lastIndexOf('.') + 1)}`;
       const f = counterFact(state, key);
+      if (typeof c.delta === 'number' && c.delta !== 0) {
+        // The ledger hears of a change a callee makes as a change at the call.
+        const field = key.slice(key.lastIndexOf('.') + 1);
+        const argText = op.argTexts[summary.params.indexOf(c.key.slice(2, c.key.indexOf('.')))] ?? 'an object';
+        this.observer?.({
+          kind: 'count', target: { kind: 'unknown', text: argText }, targetText: `${argText}->${field}`, counter: field,
+          change: { kind: 'add', amount: c.delta }, callee: op.callee, range: op.range,
+        }, key, state);
+      }
+      if (!tracksDelta(key, this.allDeltas)) continue;
       said.push(c.delta === 'set' ? `sets ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)}`
         : `changes ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)} by ${c.delta > 0 ? '+' : ''}${c.delta}`);
       state = setCounter(state, key, this.clampFact(c.delta === 'set'
@@ -576,6 +689,17 @@ export class Transfer {
         const rebased = rebaseObject(r.obj, params, ctx.maxDepth);
         v = { k: 'ptr', obj: rebased ?? `n:${op.range.start}`, nullness: r.nullness };
       } else if (r.k === 'null' || r.k === 'int') v = r;
+      else if (r.k === 'bits') {
+        // A flag word returned from the flags passed in (prison_lock_xlock): the caller's word with the
+        // callee's changes applied.
+        if (r.entry !== undefined && argBits?.k === 'bits') {
+          v = {
+            k: 'bits', exact: argBits.exact, entry: argBits.entry,
+            set: [...new Set([...argBits.set.filter((b) => !r.clear.includes(b)), ...r.set])].sort(),
+            clear: [...new Set([...argBits.clear.filter((b) => !r.set.includes(b)), ...r.clear])].sort(),
+          };
+        } else if (r.entry === undefined) v = r;
+      }
       state = setTemp(state, op.result, v);
       if (r.k === 'null') said.push('returns NULL');
     }
