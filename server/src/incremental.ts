@@ -9,7 +9,8 @@
  * - A function is re-analysed only when its text or the text of a function it
  *   calls (transitively) changed; moved results are moved.
  * - Findings of the whole file are then put together from the per-function
- *   results.
+ *   results; the pr_uref ledger, which is about the whole file, is put
+ *   together from per-function rows cached the same way.
  */
 import type { Finding } from '../../simulator/src/findings';
 import type { FunctionIR } from '../../simulator/src/ir';
@@ -18,6 +19,7 @@ import { DEFAULT_CONFIG } from '../../simulator/src/config';
 import { analyzeOne, fileFacts, FunctionAnalysis, SummaryCache } from '../../simulator/src/analysis/analyze';
 import type { Summary } from '../../simulator/src/analysis/summaries';
 import { shiftRanges } from '../../simulator/src/shift';
+import { ledgerOf, ledgerRowsOf, LedgerRow } from '../../simulator/src/ledger/index';
 import type { CParser } from './parsing/parser';
 import { prepareKernelSource } from './parsing/preprocess';
 import { regionParser } from './parsing/region';
@@ -32,6 +34,8 @@ interface FunctionEntry {
   /** Own text plus the texts of everything it calls, hashed: what its analysis depends on. */
   depKey?: string;
   findings?: Finding[];
+  /** The function's rows of the file's reference ledger (computed with its findings). */
+  ledgerRows?: LedgerRow[];
   analysis?: FunctionAnalysis;
   /** Where the analysis (its hover points) was computed; hover offsets are translated by the difference. */
   analysisStart?: number;
@@ -115,6 +119,7 @@ export class DocumentAnalyzer {
         return {
           ...old, start: site.start, ir: shiftRanges(old.ir, delta),
           findings: old.findings && shiftRanges(old.findings, delta),
+          ledgerRows: old.ledgerRows && shiftRanges(old.ledgerRows, delta),
         };
       }
       reextracted++;
@@ -137,13 +142,15 @@ export class DocumentAnalyzer {
       const r = analyzeOne(e.ir, this.config, facts, env, true);
       e.depKey = key;
       e.findings = r.findings;
+      e.ledgerRows = ledgerRowsOf(e.ir, this.config, facts, env);
       e.analysis = r.analysis;
       e.analysisStart = e.start;
     }
+    const ledger = ledgerOf(entries.flatMap((e) => e.ledgerRows ?? []), this.config);
     const t3 = performance.now();
     this.entries = entries;
     this.text = text;
-    const findings = entries.flatMap((e) => e.findings ?? []).sort((a, b) => a.range.start - b.range.start);
+    const findings = [...entries.flatMap((e) => e.findings ?? []), ...ledger.findings].sort((a, b) => a.range.start - b.range.start);
     this.last = {
       version, text, ir, findings, reextracted, reanalysed,
       timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2 },

@@ -5,8 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { example, lineOf } from '../helpers';
+import { check, example, lineOf } from '../helpers';
 import { firstPatch } from '../fixtures/seed/patches';
 import { Diagnostic, fileUri, LspClient, LspError, positionOf, PublishDiagnosticsParams, ROOT, SERVER } from './lspClient';
 
@@ -20,6 +21,13 @@ function show(diagnostics: readonly Diagnostic[]): string {
 
 function problems(p: PublishDiagnosticsParams): Diagnostic[] {
   return p.diagnostics.filter((d) => d.severity !== undefined && d.severity <= 2);
+}
+
+const LOCK_RULES = new Set(['lock-held-at-return', 'lock-release-not-held', 'lock-double-acquire', 'lock-wrong-mode', 'lock-join-mismatch', 'lock-assert-fails', 'lock-contract-violated']);
+
+/** The lock findings: what the seed's patches change (the pr_uref asymmetry is in every version). */
+function lockProblems(p: PublishDiagnosticsParams): Diagnostic[] {
+  return problems(p).filter((d) => LOCK_RULES.has(String(d.code)));
 }
 
 interface HoverResult { contents: { kind: string; value: string }; range: { start: { line: number } } }
@@ -38,16 +46,36 @@ describe('the language server over stdio', () => {
     assert.equal(await client.shutdown(), 0, 'the server exits with 0 after shutdown and exit');
   });
 
-  test('the bundled example opens with no problem: its locking is correct', async () => {
+  test('the bundled example opens with no lock problem: its locking is correct, as the maintainer says', async () => {
     const published = await client.open(fileUri('example.c'), EXAMPLE);
     assert.equal(published.version, 1);
-    assert.deepEqual(problems(published), [], show(published.diagnostics));
+    assert.deepEqual(lockProblems(published), [], show(published.diagnostics));
+  });
+
+  test('the bundled example shows the parent-reference asymmetry, with the creation and revival sites as related information', async () => {
+    const published = await client.open(fileUri('example-ledger.c'), EXAMPLE);
+    const asymmetry = published.diagnostics.filter((d) => d.code === 'uref-parent-asymmetry');
+    assert.equal(asymmetry.length, 1, show(published.diagnostics));
+    assert.equal(asymmetry[0]!.range.start.line + 1, lineOf(EXAMPLE, '--tpr->pr_uref > 0'));
+    assert.match(asymmetry[0]!.message, /revived .* releases a parent reference it does not hold/);
+    const related = (asymmetry[0]!.relatedInformation ?? []).map((r) => `${r.location.range.start.line + 1}: ${r.message}`);
+    assert.ok(related.some((r) => /prison_create\(\)/.test(r)), related.join('\n'));
+    assert.ok(related.some((r) => /do_jail_attach\(\) brings a dying jail back/.test(r)), related.join('\n'));
+    assert.ok(related.some((r) => /prison_set_persist\(\) brings a dying jail back/.test(r)), related.join('\n'));
+  });
+
+  test('the language server reports exactly what the command line reports', async () => {
+    for (const [name, text] of [['same-as-cli-example.c', EXAMPLE], ['same-as-cli-patch1.c', PATCH1]] as const) {
+      const published = await client.open(fileUri(name), text);
+      const cli = check(text).map((f) => `${f.line} ${f.rule}: ${f.message}`);
+      assert.deepEqual(published.diagnostics.map((d) => `${d.range.start.line + 1} ${d.code}: ${d.message}`), cli);
+    }
   });
 
   test('the first patch opens with a double acquire and a lock held at return in prison_deref, for version 1', async () => {
     const published = await client.open(fileUri('patch1.c'), PATCH1);
     assert.equal(published.version, 1);
-    const found = problems(published);
+    const found = lockProblems(published);
     assert.deepEqual(found.map((d) => d.code).sort(), ['lock-double-acquire', 'lock-held-at-return'], show(found));
 
     const double = found.find((d) => d.code === 'lock-double-acquire')!;
@@ -89,7 +117,7 @@ describe('the language server over stdio', () => {
 
     // Undoing the edit (a full-text change this time) takes the finding away again.
     const undone = await client.change(uri, 3, { text: EXAMPLE });
-    assert.deepEqual(problems(undone), [], show(undone.diagnostics));
+    assert.deepEqual(lockProblems(undone), [], show(undone.diagnostics));
   });
 
   test('hovering inside prison_deref after its conditional mtx_lock shows pr->pr_mtx held on all paths', async () => {
@@ -178,7 +206,7 @@ describe('the language server over stdio', () => {
       (err: LspError) => /expects one argument/.test(err.message));
     const uri = fileUri('after-error.c');
     const published = await client.open(uri, PATCH1);
-    assert.equal(problems(published).length, 2);
+    assert.equal(lockProblems(published).length, 2);
   });
 
   test('closing a document clears its diagnostics', async () => {
@@ -216,7 +244,7 @@ describe('debounced analysis', () => {
         client.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text: version === 4 ? PATCH1 : EXAMPLE + `\n/* ${version} */\n` }] });
       }
       const published = await last;
-      assert.equal(problems(published).length, 2);
+      assert.equal(lockProblems(published).length, 2);
       const versions = client.notifications.filter((n) => n.method === 'textDocument/publishDiagnostics' && (n.params as PublishDiagnosticsParams).uri === uri)
         .map((n) => (n.params as PublishDiagnosticsParams).version);
       assert.deepEqual(versions, [1, 4], 'versions 2 and 3 were never analysed');
@@ -237,8 +265,9 @@ describe('settings', () => {
   };
 
   test('per-rule severity from workspace/configuration: a rule can be downgraded or turned off', async () => {
-    const published = await open({ severity: { 'lock-double-acquire': 'warning', 'lock-held-at-return': 'off' } });
-    assert.deepEqual(published.diagnostics.map((d) => [d.code, d.severity]), [['lock-double-acquire', 2]], show(published.diagnostics));
+    const published = await open({ severity: { 'lock-double-acquire': 'warning', 'lock-held-at-return': 'off', 'uref-parent-asymmetry': 'hint' } });
+    assert.deepEqual(published.diagnostics.map((d) => [d.code, d.severity]).sort(),
+      [['lock-double-acquire', 2], ['uref-parent-asymmetry', 4]], show(published.diagnostics));
   });
 
   test('a tiny step budget is reported as an information note naming the setting to raise', async () => {
@@ -265,7 +294,7 @@ describe('settings', () => {
     const client = await LspClient.start({ initializationOptions: { debounceMs: 0 }, configuration: (items) => items.map(() => ({ bounds: { maxSteps: 'lots' } })) });
     try {
       const published = await client.open(fileUri('bad-settings.c'), PATCH1);
-      assert.equal(problems(published).length, 2);
+      assert.equal(lockProblems(published).length, 2);
       assert.ok(client.logs().some((l) => /jailcheck\.bounds\.maxSteps: expected a number/.test(l)), client.logs().join('\n'));
     } finally {
       await client.shutdown();
@@ -299,11 +328,24 @@ describe('parsers', () => {
 });
 
 describe('jailcheck lsp (the CLI)', () => {
+  test('the CLI\'s other commands do not start a server: check exits on its own with stdin left open', async () => {
+    const child = spawn(process.execPath, [`${ROOT}/dist/cli.js`, 'check', `${ROOT}/examples/kern_jail_2011.c`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => { child.kill(); reject(new Error(`check did not exit within 60 s:\n${out}`)); }, 60_000);
+      child.on('exit', (c) => { clearTimeout(timer); resolve(c); });
+    });
+    assert.ok(code === 0 || code === 1, `check's own exit status (0 or 1 by its findings), not a server's: ${code}\n${out}`);
+    assert.match(out, /^jailcheck: .* in 1 file$/m);
+    assert.doesNotMatch(out, /Content-Length/);
+  });
+
   test('serves the same diagnostics over stdio as the bundled server', async () => {
     const client = await LspClient.start({ command: [process.execPath, `${ROOT}/dist/cli.js`, 'lsp'], initializationOptions: { debounceMs: 0 } });
     try {
       const published = await client.open(fileUri('cli.c'), PATCH1);
-      assert.deepEqual(problems(published).map((d) => d.code).sort(), ['lock-double-acquire', 'lock-held-at-return']);
+      assert.deepEqual(lockProblems(published).map((d) => d.code).sort(), ['lock-double-acquire', 'lock-held-at-return']);
     } finally {
       assert.equal(await client.shutdown(), 0);
     }

@@ -110,6 +110,17 @@ export function transportFromArgs(args: readonly string[]): Transport {
   return args.includes('--node-ipc') ? 'ipc' : 'stdio';
 }
 
-if (require.main === module) {
+/**
+ * Whether this module is the program being run: dist/server.js (or this
+ * file run through tsx). dist/cli.js bundles this module too, for
+ * `jailcheck lsp`, and in a bundle every module sees the bundle's own
+ * `module`, so `require.main === module` alone would start a server inside
+ * `jailcheck check`.
+ */
+function isServerEntry(): boolean {
+  return require.main === module && /(^|[\\/])server\.[jt]s$/.test(require.main.filename);
+}
+
+if (isServerEntry()) {
   startServer(createServerConnection(transportFromArgs(process.argv.slice(2))));
 }
