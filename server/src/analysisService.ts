@@ -59,7 +59,7 @@ export class AnalysisService {
   analyse(source: string, options: AnalyseOptions = {}): AnalysedText {
     const config = options.config ?? DEFAULT_CONFIG;
     const t0 = performance.now();
-    const text = prepareKernelSource(source);
+    const text = prepareKernelSource(source, config.vocabulary.defines);
     const tree = this.parser.parse(text);
     const t1 = performance.now();
     const ir = extractFile(tree.rootNode, text, { vocabulary: config.vocabulary, reparse: regionParser(this.parser) });

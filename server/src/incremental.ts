@@ -96,7 +96,7 @@ export class DocumentAnalyzer {
 
   update(source: string, version: number): DocumentResult {
     const t0 = performance.now();
-    const text = prepareKernelSource(source);
+    const text = prepareKernelSource(source, this.config.vocabulary.defines);
     this.tree = this.reparse(text);
     const t1 = performance.now();
 

@@ -12,11 +12,14 @@ export class InputError extends Error {
   }
 }
 
+/** The message for a file over {@link MAX_INPUT_BYTES}, before or after reading it. */
+export function tooLargeMessage(name: string, bytes: number): string {
+  return `${name}: ${(bytes / 1048576).toFixed(1)} MB is more than jailcheck reads (${MAX_INPUT_BYTES / 1048576} MB); is this really a C source file?`;
+}
+
 /** Decodes file bytes as UTF-8 C source, or throws an InputError saying why it is not. */
 export function decodeSource(bytes: Uint8Array, name: string): string {
-  if (bytes.length > MAX_INPUT_BYTES) {
-    throw new InputError(`${name}: ${(bytes.length / 1048576).toFixed(1)} MB is more than jailcheck reads (${MAX_INPUT_BYTES / 1048576} MB); is this really a C source file?`);
-  }
+  if (bytes.length > MAX_INPUT_BYTES) throw new InputError(tooLargeMessage(name, bytes.length));
   const sample = bytes.subarray(0, Math.min(bytes.length, 64 * 1024));
   if (sample.includes(0)) throw new InputError(`${name}: this is a binary file (it contains NUL bytes), not C source`);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
@@ -24,5 +27,7 @@ export function decodeSource(bytes: Uint8Array, name: string): string {
   if (replacements > 0 && replacements > text.length / 100) {
     throw new InputError(`${name}: this is not UTF-8 or ASCII text, so not C source jailcheck can read`);
   }
+  if (text.length === 0) throw new InputError(`${name}: the file is empty; there is nothing to check`);
+  if (text.trim() === '') throw new InputError(`${name}: the file holds only white space; there is nothing to check`);
   return text;
 }

@@ -27,8 +27,12 @@ export type Expr =
   | { readonly kind: 'deref'; readonly operand: Expr }
   | { readonly kind: 'unary'; readonly op: '!' | '-' | '~'; readonly operand: Expr }
   | { readonly kind: 'binary'; readonly op: BinaryOperator; readonly left: Expr; readonly right: Expr }
-  /** The next element an iteration macro yields: a valid, non-NULL object. */
-  | { readonly kind: 'element'; readonly macro: string }
+  /**
+   * The next element an iteration macro yields: a valid, non-NULL object.
+   * `args` are the macro's arguments (the list head, the parent…), for the
+   * simulator, which walks the lists of its world.
+   */
+  | { readonly kind: 'element'; readonly macro: string; readonly args?: readonly Expr[] }
   /** The value an earlier op left in a temporary (a call's result, a counter's value). */
   | { readonly kind: 'temp'; readonly id: number }
   /** Something the front end could not express; `text` is the source, for messages. */

@@ -57,8 +57,17 @@ function baseCopy(name: string, text = example()): { file: string; unchanged: ()
 
 const KEYS = ['end', 'file', 'function', 'message', 'related', 'rule', 'severity', 'start', 'steps'];
 
+/** The example's parent-reference asymmetry (uref-parent-asymmetry, from the pr_uref ledger): its message, as printed. */
+const ASYMMETRY = 'a dying jail revived by attaching a process or setting its persist flag and left again releases a parent reference it does not hold: '
+  + 'tpr->pr_uref gives back the parent\'s pr_uref each time a jail loses its last user reference, but the revival takes none; '
+  + 'after enough cycles prison0\'s pr_uref reaches zero';
+interface JsonFinding { rule: string; message: string; start: { line: number }; related: Array<{ start: { line: number } }>; was?: { file: string; start: { line: number } } }
+/** rule, line, related lines and (for unchanged findings) whether it was in the base file, at which line. */
+const brief = (f: JsonFinding, base?: string): unknown[] =>
+  [f.rule, f.start.line, f.related.map((x) => x.start.line), ...(f.was ? [f.was.file === base, f.was.start.line] : [])];
+
 suite('jailcheck review', { concurrency: true }, () => {
-  test('the first patch exits 1 and prints its two introduced findings at lines of the patched text', async () => {
+  test('the first patch exits 1, prints its two introduced findings at lines of the patched text, and the asymmetry it leaves unchanged', async () => {
     const base = baseCopy('first.c');
     const r = await jailcheck(['review', '--patch', patch('seed-first-patch.diff'), base.file, '--no-steps']);
     assert.equal(r.code, 1, r.stderr);
@@ -72,18 +81,21 @@ suite('jailcheck review', { concurrency: true }, () => {
       return lines.slice(start, end);
     };
     assert.deepEqual(group('fixed'), ['fixed (0)']);
-    assert.deepEqual(group('unchanged'), ['unchanged (0)']);
+    assert.deepEqual(group('unchanged'), [
+      'unchanged (1)',
+      `${base.file} (patched):393:8: error: ${ASYMMETRY} [uref-parent-asymmetry] in prison_deref()`,
+    ]);
     const introduced = group('introduced');
     assert.equal(introduced[0], 'introduced (2)');
     assert.match(introduced[1]!, new RegExp(`^${base.file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(patched\\):${ret}:4: error: pr->pr_mtx is still held when prison_deref\\(\\) returns .*\\[lock-held-at-return\\] in prison_deref\\(\\)$`));
     assert.match(introduced[2]!, new RegExp(` \\(patched\\):${relock}:4: error: pr->pr_mtx is acquired while this thread already holds it.*\\[lock-double-acquire\\]`));
     assert.match(r.stdout, /hunk 1 \(@@ -2455,7 \+2455,8 @@\) at line 393: offset -2062 lines, whitespace mangled/);
     assert.match(r.stdout, /3 levels of mail quoting removed/);
-    assert.match(lines.filter((l) => l !== '').at(-1)!, /^jailcheck review: fixes 0, introduces 2, leaves 0 unchanged$/);
+    assert.match(lines.filter((l) => l !== '').at(-1)!, /^jailcheck review: fixes 0, introduces 2, leaves 1 unchanged$/);
     base.unchanged();
   });
 
-  test('--format json has fixed, introduced and unchanged lists of findings in the shape jailcheck check prints', async () => {
+  test('--format json has fixed, introduced and unchanged lists of findings in the shape jailcheck check prints; introduced and unchanged are what check finds on the patched file', async () => {
     const base = baseCopy('json.c');
     const patchedCopy = baseCopy('patched.c', firstPatch(example()));
     const [r, checked] = await Promise.all([
@@ -96,24 +108,47 @@ suite('jailcheck review', { concurrency: true }, () => {
     assert.equal(report.patched, `${base.file} (patched)`);
     assert.deepEqual(report.functions, ['prison_deref']);
     assert.deepEqual(report.hunks, [{ number: 1, header: '@@ -2455,7 +2455,8 @@', patchLine: 14, baseLine: 393, patchedLine: 393, offset: -2062, fuzz: 0, reindented: true }]);
-    assert.deepEqual([report.fixed, report.unchanged], [[], []]);
-    // The same findings `jailcheck check` reports on the patched file, file name aside.
+    assert.deepEqual(report.fixed, []);
+    assert.deepEqual(report.introduced.map((f: JsonFinding) => brief(f)), [['lock-held-at-return', 406, []], ['lock-double-acquire', 410, []]]);
+    assert.deepEqual(report.unchanged.map((f: JsonFinding) => brief(f, base.file)), [['uref-parent-asymmetry', 393, [96, 166, 224], true, 393]]);
+    assert.equal(report.unchanged[0].message, ASYMMETRY);
+    // Introduced and unchanged together are the findings `jailcheck check` reports on the patched file, file name aside.
     const fromCheck = JSON.parse(checked.stdout).findings;
     for (const f of report.introduced) assert.deepEqual(Object.keys(f).sort(), KEYS);
+    assert.deepEqual(Object.keys(report.unchanged[0]).sort(), [...KEYS, 'was'].sort());
     const strip = (f: { file: string; steps: Array<{ file: string }>; related: Array<{ file: string }> }) =>
       ({ ...f, file: '', steps: f.steps.map((s) => ({ ...s, file: '' })), related: f.related.map((x) => ({ ...x, file: '' })) });
-    assert.deepEqual(report.introduced.map(strip), fromCheck.map(strip));
-    assert.ok(report.introduced.every((f: { file: string; steps: Array<{ file: string }> }) => f.file === report.patched && f.steps.every((s) => s.file === report.patched)));
+    const withoutWas = ({ was: _was, ...f }: JsonFinding & { file: string; steps: Array<{ file: string }>; related: Array<{ file: string }> }) => f;
+    const patchedFindings = [...report.introduced, ...report.unchanged.map(withoutWas)]
+      .sort((a: { start: { line: number } }, b: { start: { line: number } }) => a.start.line - b.start.line);
+    assert.deepEqual(patchedFindings.map(strip), fromCheck.map(strip));
+    assert.ok(patchedFindings.every((f: { file: string; steps: Array<{ file: string }>; related: Array<{ file: string }> }) =>
+      f.file === report.patched && f.steps.every((s) => s.file === report.patched) && f.related.every((x) => x.file === report.patched)));
   });
 
-  test('the second patch, the alternative fix and the move-only patch exit 0', async () => {
+  test('the second patch and the alternative fix exit 0 fixing the asymmetry at base line 393; move-only exits 0 with nothing; attach alone leaves it', async () => {
     const base = baseCopy('fixes.c');
-    const runs = await Promise.all(['seed-second-patch.diff', 'alternative-fix.diff', 'move-only.diff'].map((p) =>
-      jailcheck(['review', '--patch', patch(p), base.file, '--format', 'json'])));
-    for (const r of runs) {
-      assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout).introduced, []);
-    }
+    const patches = ['seed-second-patch.diff', 'alternative-fix.diff', 'move-only.diff', 'attach-refuses-dying.diff'];
+    const runs = await Promise.all(patches.map((p) => jailcheck(['review', '--patch', patch(p), base.file, '--format', 'json'])));
+    const reports = runs.map((r, i) => {
+      assert.equal(r.code, 0, `${patches[i]}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    });
+    const groups = reports.map((report) => ({
+      fixed: report.fixed.map((f: JsonFinding) => brief(f)),
+      introduced: report.introduced.map((f: JsonFinding) => brief(f)),
+      unchanged: report.unchanged.map((f: JsonFinding) => brief(f, base.file)),
+    }));
+    const fixesIt = { fixed: [['uref-parent-asymmetry', 393, [96, 166, 224]]], introduced: [], unchanged: [] };
+    assert.deepEqual(groups, [
+      fixesIt,
+      fixesIt,
+      { fixed: [], introduced: [], unchanged: [] },
+      // Persist still revives: unchanged, now at line 399 and no longer pointing at do_jail_attach().
+      { fixed: [], introduced: [], unchanged: [['uref-parent-asymmetry', 399, [96, 230], true, 393]] },
+    ]);
+    assert.equal(reports[0].fixed[0].message, ASYMMETRY);
+    assert.equal(reports[0].fixed[0].file, base.file);
     base.unchanged();
   });
 
@@ -122,9 +157,9 @@ suite('jailcheck review', { concurrency: true }, () => {
     const r = await jailcheck(['review', '--patch', patch('move-prison-deref.diff'), base.file, '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
-    assert.deepEqual(report.unchanged.map((f: { rule: string; start: { line: number }; was: { file: string; start: { line: number } } }) =>
-      [f.rule, f.start.line, f.was.file === base.file, f.was.start.line]),
-    [['lock-held-at-return', 95, true, 406], ['lock-double-acquire', 99, true, 410]]);
+    assert.deepEqual(report.unchanged.map((f: JsonFinding) => brief(f, base.file)),
+      [['uref-parent-asymmetry', 82, [179, 249, 307], true, 393], ['lock-held-at-return', 95, [], true, 406], ['lock-double-acquire', 99, [], true, 410]]);
+    assert.equal(report.unchanged[0].message, ASYMMETRY);
   });
 
   test('a patch that does not apply exits 2 naming the hunk and the expected line, prints no analysis, and leaves the base file alone', async () => {
@@ -176,16 +211,19 @@ suite('jailcheck review', { concurrency: true }, () => {
     });
   });
 
-  test('--format sarif marks introduced results new and fixed ones absent, with URI-safe names', async () => {
+  test('--format sarif marks introduced results new and the asymmetry the first patch leaves unchanged, with URI-safe names', async () => {
     const base = baseCopy('sarif.c');
     const r = await jailcheck(['review', '--patch', patch('seed-first-patch.diff'), base.file, '--format', 'sarif']);
     assert.equal(r.code, 1, r.stderr);
     const log = JSON.parse(r.stdout);
     const results = log.runs[0].results;
-    assert.deepEqual(results.map((x: { ruleId: string; baselineState: string }) => [x.ruleId, x.baselineState]),
-      [['lock-held-at-return', 'new'], ['lock-double-acquire', 'new']]);
-    const uri = results[0].locations[0].physicalLocation.artifactLocation.uri as string;
-    assert.ok(uri.endsWith('sarif.c%20(patched)'), uri);
+    assert.deepEqual(results.map((x: { ruleId: string; baselineState: string; locations: Array<{ physicalLocation: { region: { startLine: number } } }> }) =>
+      [x.ruleId, x.baselineState, x.locations[0]!.physicalLocation.region.startLine]),
+    [['lock-held-at-return', 'new', 406], ['lock-double-acquire', 'new', 410], ['uref-parent-asymmetry', 'unchanged', 393]]);
+    for (const x of results) {
+      const uri = x.locations[0].physicalLocation.artifactLocation.uri as string;
+      assert.ok(uri.endsWith('sarif.c%20(patched)'), uri);
+    }
   });
 });
 
@@ -193,14 +231,20 @@ test('SARIF says absent for a fixed finding and unchanged for one that stays, na
   const doubleLock = (text: string, comment = ''): string => edit(text, '\tmtx_lock(&pr->pr_mtx);\n\tprison_hold_locked(pr);',
     `${comment}\tmtx_lock(&pr->pr_mtx);\n\tmtx_lock(&pr->pr_mtx);\n\tprison_hold_locked(pr);`);
   // Undo the first patch in prison_deref(); touch prison_hold() but keep its double lock (an unchanged finding).
+  // prison_deref() is touched, so its parent-reference asymmetry, which neither version fixes, is unchanged too.
   const result = reviewTexts(doubleLock(firstPatch(example())), doubleLock(example(), '\t/* Still wrong. */\n'), { service: service() });
   const report = toReviewReport(result, { base: 'HEAD:sys/kern/kern_jail.c', patched: 'sys/kern/kern_jail.c', patch: null, git: { rev: 'HEAD', path: 'sys/kern/kern_jail.c' } });
   const log = await toReviewSarif(report);
   const results = log.runs[0]!.results!;
-  assert.deepEqual(results.map((r) => [r.ruleId, r.baselineState]),
-    [['lock-held-at-return', 'absent'], ['lock-double-acquire', 'absent'], ['lock-double-acquire', 'unchanged']]);
+  const base = doubleLock(firstPatch(example()));
+  const patched = doubleLock(example(), '\t/* Still wrong. */\n');
+  assert.deepEqual(results.map((r) => [r.ruleId, r.baselineState, r.locations![0]!.physicalLocation!.region!.startLine]),
+    [['lock-held-at-return', 'absent', lineOf(base, 'return;', { after: 'Done if there were only' })],
+      ['lock-double-acquire', 'absent', lineOf(base, 'mtx_lock(&pr->pr_mtx);', { after: 'if (tpr != pr) {' })],
+      ['lock-double-acquire', 'unchanged', lineOf(patched, 'mtx_lock(&pr->pr_mtx);', { after: 'Still wrong.', occurrence: 2 })],
+      ['uref-parent-asymmetry', 'unchanged', lineOf(patched, 'if (--tpr->pr_uref > 0)')]]);
   assert.deepEqual(results.map((r) => r.locations![0]!.physicalLocation!.artifactLocation!.uri),
-    ['HEAD%3Asys/kern/kern_jail.c', 'HEAD%3Asys/kern/kern_jail.c', 'sys/kern/kern_jail.c']);
+    ['HEAD%3Asys/kern/kern_jail.c', 'HEAD%3Asys/kern/kern_jail.c', 'sys/kern/kern_jail.c', 'sys/kern/kern_jail.c']);
 });
 
 suite('jailcheck review --git', { concurrency: true }, () => {
@@ -214,7 +258,7 @@ suite('jailcheck review --git', { concurrency: true }, () => {
   git('commit', '-q', '-m', 'base');
   fs.writeFileSync(file, firstPatch(example()));
 
-  test('compares the working tree\'s kern_jail.c with a revision: the first patch\'s findings are introduced', async () => {
+  test('compares the working tree\'s kern_jail.c with a revision: the first patch\'s findings are introduced, the asymmetry unchanged', async () => {
     const r = await jailcheck(['review', '--git', 'HEAD', '--format', 'json'], repo);
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(r.stdout);
@@ -224,6 +268,9 @@ suite('jailcheck review --git', { concurrency: true }, () => {
     assert.deepEqual(report.git, { rev: 'HEAD', path: 'sys/kern/kern_jail.c' });
     assert.deepEqual(report.introduced.map((f: { rule: string; file: string }) => [f.rule, f.file]),
       [['lock-held-at-return', report.patched], ['lock-double-acquire', report.patched]]);
+    assert.deepEqual(report.fixed, []);
+    assert.deepEqual(report.unchanged.map((f: JsonFinding & { file: string }) => [f.rule, f.file, f.start.line, f.was!.file, f.was!.start.line]),
+      [['uref-parent-asymmetry', report.patched, 393, report.base, 393]]);
     assert.equal(fs.readFileSync(file, 'utf8'), firstPatch(example()));
   });
 

@@ -1,9 +1,10 @@
 /** `jailcheck check FILE...`: read, analyse, print. */
 import * as fs from 'fs';
 import { AnalysisService } from '../analysisService';
-import { decodeSource, InputError } from '../input';
+import { decodeSource, InputError, MAX_INPUT_BYTES, tooLargeMessage } from '../input';
 import { LineIndex } from '../lineIndex';
 import type { ParserPreference } from '../parsing/parser';
+import type { SyntaxNode } from '../parsing/syntax';
 import { formatText, summaryLine } from './formatText';
 import { ReportFinding, toReport } from './report';
 
@@ -21,6 +22,9 @@ export function readSource(file: string): string {
   try {
     const stat = fs.statSync(file);
     if (stat.isDirectory()) throw new InputError(`${file}: is a directory, not a C file`);
+    // A device or a pipe could be endless (/dev/zero): only regular files are read.
+    if (!stat.isFile()) throw new InputError(`${file}: is not a regular file`);
+    if (stat.size > MAX_INPUT_BYTES) throw new InputError(tooLargeMessage(file, stat.size));
     bytes = fs.readFileSync(file);
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -30,26 +34,53 @@ export function readSource(file: string): string {
   return decodeSource(bytes, file);
 }
 
+/** The first place tree-sitter could not read, for the message about a file that is not C. */
+function firstDamage(node: SyntaxNode): SyntaxNode | undefined {
+  if (node.type === 'ERROR' || node.isMissing) return node;
+  for (const c of node.children) {
+    if (c.hasError || c.isMissing) return firstDamage(c);
+  }
+  return undefined;
+}
+
 export async function runCheck(files: readonly string[], opts: CheckOptions): Promise<number> {
   if (!FORMATS.includes(opts.format)) throw new InputError(`unknown format "${opts.format}" (use text, json or sarif)`);
   const parser = (opts.parser ?? 'auto') as ParserPreference;
   if (!['auto', 'native', 'wasm'].includes(parser)) throw new InputError(`unknown parser "${opts.parser}" (use auto, native or wasm)`);
-  // Read everything first: a bad file fails the run before anything is printed.
+  // Read and analyse everything first: a bad file fails the run before anything is printed.
   const sources = files.map((f) => ({ file: f, text: readSource(f) }));
   const service = await AnalysisService.create(parser);
   const results: Array<{ file: string; findings: ReportFinding[] }> = [];
+  const notes: string[] = [];
+  let functionSeen = false;
   for (const { file, text } of sources) {
-    const analysed = service.analyse(text);
-    if (opts.function && !analysed.ir.functions.some((f) => f.name === opts.function)) {
-      throw new InputError(`${file}: no function named ${opts.function}`);
+    const analysed = service.analyse(text, opts.function ? { only: new Set([opts.function]) } : {});
+    if (analysed.ir.functions.length === 0) {
+      const damage = analysed.tree.rootNode.hasError ? firstDamage(analysed.tree.rootNode) : undefined;
+      if (damage) {
+        const line = new LineIndex(text).position(damage.startIndex).line;
+        throw new InputError(`${file}: does not look like C source: it defines no function, and line ${line} is not C`);
+      }
+      notes.push(`${file}: defines no function; nothing to check`);
     }
+    if (opts.function && analysed.ir.functions.some((f) => f.name === opts.function)) functionSeen = true;
     const index = new LineIndex(text);
     const findings = analysed.findings
       .filter((f) => !opts.function || f.function === opts.function)
       .map((f) => toReport(file, index, f));
     results.push({ file, findings });
   }
+  if (opts.function && !functionSeen) {
+    throw new InputError(`no function named ${opts.function} in ${files.length === 1 ? files[0] : 'any of the files'}`);
+  }
+  for (const n of notes) process.stderr.write(`jailcheck: ${n}\n`);
   const all = results.flatMap((r) => r.findings);
+  const code = all.some((f) => f.severity !== 'information') ? 1 : 0;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    // A reader that stops early (`| head`) is not a failure of the check; a full disk is.
+    if (err.code !== 'EPIPE') process.stderr.write(`jailcheck: cannot write the output: ${err.code ?? err.message}\n`);
+    process.exit(err.code === 'EPIPE' ? code : 2);
+  });
   if (opts.format === 'json') {
     process.stdout.write(`${JSON.stringify({ version: 1, files: results.map((r) => r.file), findings: all }, null, 2)}\n`);
   } else if (opts.format === 'sarif') {
@@ -60,5 +91,5 @@ export async function runCheck(files: readonly string[], opts: CheckOptions): Pr
     if (text) process.stdout.write(`${text}\n`);
     process.stdout.write(`${summaryLine(all, results.length)}\n`);
   }
-  return all.some((f) => f.severity !== 'information') ? 1 : 0;
+  return code;
 }

@@ -1,13 +1,26 @@
 /** SARIF 2.1.0, for code-scanning services and SARIF viewers. */
+import * as path from 'path';
+import { pathToFileURL } from 'url';
 import type { Log, Result, ReportingDescriptor } from 'sarif';
 import { RULES } from '../../../simulator/src/findings';
 import type { ReportFinding, ReportLocation } from './report';
 
 const LEVEL = { error: 'error', warning: 'warning', information: 'note' } as const;
 
+/**
+ * artifactLocation.uri must be a URI reference: a relative path (what
+ * code-scanning services resolve against the checkout) with each segment
+ * percent-encoded, so `a b#1.c` stays one file; an absolute path as a
+ * file: URI.
+ */
+export function artifactUri(file: string): string {
+  if (path.isAbsolute(file)) return pathToFileURL(file).href;
+  return file.split(/[\\/]/).map(encodeURIComponent).join('/');
+}
+
 function physical(loc: ReportLocation) {
   return {
-    artifactLocation: { uri: loc.file.replace(/\\/g, '/') },
+    artifactLocation: { uri: artifactUri(loc.file) },
     region: { startLine: loc.start.line, startColumn: loc.start.column, endLine: loc.end.line, endColumn: loc.end.column },
   };
 }

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { runCheck } from './check';
 import { registerLsp } from './lsp';
 import { registerReview } from './review';
+import { registerLedger } from './ledger';
 import { InputError } from '../input';
 
 export const EXIT_OK = 0;
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     });
   registerLsp(program);
   registerReview(program);
+  registerLedger(program);
   return program;
 }
 

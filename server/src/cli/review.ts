@@ -130,11 +130,6 @@ export function formatReviewText(report: ReviewReport, options: { readonly steps
   return out.join('\n');
 }
 
-/** A SARIF URI reference for a display name such as `kern_jail.c (patched)` or `HEAD:sys/kern/kern_jail.c`. */
-function uriOf(name: string): string {
-  return name.replace(/\\/g, '/').split('/').map(encodeURIComponent).join('/');
-}
-
 export async function toReviewSarif(report: ReviewReport): Promise<Log> {
   const { toSarif } = await import('./formatSarif');
   const groups = [
@@ -142,18 +137,10 @@ export async function toReviewSarif(report: ReviewReport): Promise<Log> {
     ...report.introduced.map((f) => ({ f, state: 'new' as const })),
     ...report.unchanged.map((f) => ({ f, state: 'unchanged' as const })),
   ];
+  // toSarif makes display names such as `kern_jail.c (patched)` or `HEAD:sys/kern/kern_jail.c` URI references.
   const log = toSarif(groups.map((g) => g.f));
-  const encode = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach(encode);
-    else if (typeof x === 'object' && x !== null) {
-      const o = x as Record<string, unknown>;
-      if (typeof o.uri === 'string') o.uri = uriOf(o.uri);
-      Object.values(o).forEach(encode);
-    }
-  };
   const results = log.runs[0]!.results ?? [];
   results.forEach((r, i) => { r.baselineState = groups[i]!.state; });
-  encode(results);
   return log;
 }
 

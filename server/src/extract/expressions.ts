@@ -57,6 +57,11 @@ export function unwrap(node: SyntaxNode): SyntaxNode {
 
 export function parseNumber(text: string): number | undefined {
   const t = text.replace(/[uUlL]+$/, '');
+  // tree-sitter reads `-1` as one number literal.
+  if (/^-\s*[0-9]/.test(t)) {
+    const v = parseNumber(t.slice(1).trim());
+    return v === undefined ? undefined : -v;
+  }
   if (/^0[xX][0-9a-fA-F]+$/.test(t)) return parseInt(t.slice(2), 16);
   if (/^0[0-7]+$/.test(t)) return parseInt(t, 8);
   if (/^[0-9]+$/.test(t)) return parseInt(t, 10);

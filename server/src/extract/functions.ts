@@ -20,6 +20,12 @@ export interface FunctionSite {
   readonly body: SyntaxNode;
   readonly start: number;
   readonly end: number;
+  /**
+   * The body's closing `}` is missing (the file, or the function, was cut
+   * off): the text up to `end` was read with a `}` supplied, and the
+   * function is listed with that one problem and not analysed.
+   */
+  readonly unclosed?: { readonly before: 'end-of-file' | 'next-function' };
 }
 
 
@@ -88,22 +94,41 @@ export function plainSite(site: FunctionSite, text: string): FunctionSite {
     const named = [...args].reverse().find((a) => a.type === 'identifier');
     return { ...site, node, body: node, macroHeader: header, nameNode: named };
   }
-  return siteOf(node) ?? site;
+  const plain = siteOf(node);
+  return plain ? { ...plain, start: site.start, end: site.end, unclosed: site.unclosed } : site;
 }
 
-/** Column-0 `{` … `}` pairs: the bodies style(9) code gives its functions. */
-function column0Bodies(text: string): Array<{ open: number; close: number }> {
-  const out: Array<{ open: number; close: number }> = [];
-  const re = /^\{[ \t]*(?:\/\*.*)?$/gm;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) {
-    const open = m.index;
-    const closeRe = /^\}[ \t]*(?:\/\*.*)?$/gm;
-    closeRe.lastIndex = open;
-    const c = closeRe.exec(text);
-    if (!c) break;
-    out.push({ open, close: c.index });
-    re.lastIndex = c.index + 1;
+/**
+ * The bodies style(9) code gives its functions: a `{` in column 0 up to the
+ * next `}` in column 0. A body with no such `}` before the next column-0
+ * `{` (or before the end of the file) is unclosed: someone is typing it.
+ */
+interface Column0Body {
+  readonly open: number;
+  /** The closing `}`, when there is one. */
+  readonly close?: number;
+  /** Where the region to re-read ends: after the `}`, or where the next function's header starts. */
+  readonly end: number;
+}
+
+function column0Bodies(text: string): Column0Body[] {
+  const opens: number[] = [];
+  const closes: number[] = [];
+  for (const m of text.matchAll(/^\{[ \t]*(?:\/\*.*)?$/gm)) opens.push(m.index);
+  for (const m of text.matchAll(/^\}[ \t]*(?:\/\*.*)?$/gm)) closes.push(m.index);
+  const out: Column0Body[] = [];
+  let c = 0;
+  for (let i = 0; i < opens.length; i++) {
+    const open = opens[i]!;
+    const nextOpen = opens[i + 1];
+    while (c < closes.length && closes[c]! < open) c++;
+    const close = closes[c];
+    if (close !== undefined && (nextOpen === undefined || close < nextOpen)) {
+      out.push({ open, close, end: close + 1 });
+      c++;
+    } else {
+      out.push({ open, end: nextOpen === undefined ? text.length : headerStart(text, nextOpen) });
+    }
   }
   return out;
 }
@@ -121,20 +146,41 @@ function headerStart(text: string, open: number): number {
   }
 }
 
+/** Whether `offset` is inside a comment (a column-0 brace there is not code). */
+function inComment(root: SyntaxNode, offset: number): boolean {
+  let n: SyntaxNode | undefined = root;
+  while (n) {
+    if (n.type === 'comment') return true;
+    n = n.children.find((c) => c.startIndex <= offset && offset < c.endIndex);
+  }
+  return false;
+}
+
 export function findFunctions(root: SyntaxNode, text: string, reparse?: RegionParser): FunctionSite[] {
-  const sites: FunctionSite[] = [];
+  let sites: FunctionSite[] = [];
   collect(root, sites);
   if (!reparse || !root.hasError) return sites;
-  // Recover bodies that no definition we found contains.
-  const covered = (offset: number): boolean => sites.some((s) => s.body.startIndex <= offset && offset < s.body.endIndex);
-  for (const { open, close } of column0Bodies(text)) {
-    if (covered(open)) continue;
+  // tree-sitter's recovery can take a function's header into the macro before it, make an
+  // unclosed block swallow the functions after it, or give up on a body the file ends inside.
+  // Every column-0 body that no definition we found spans exactly is read again on its own.
+  // Read each body's offsets once: a kern_jail.c-sized file has a hundred functions, a generated one thousands.
+  const exact = new Set(sites.map((s) => `${s.body.startIndex}:${s.body.endIndex}`));
+  for (const body of column0Bodies(text)) {
+    const { open, close } = body;
+    if (close !== undefined && exact.has(`${open}:${close + 1}`)) continue;
+    if (inComment(root, open)) continue;
     const start = headerStart(text, open);
     if (start >= open) continue;
-    const region = reparse(text, start, close + 1);
+    // An unclosed body is read with its `}` supplied after its last line; offsets before it are the file's.
+    const region = close !== undefined ? reparse(text, start, body.end) : reparse(`${text.slice(0, body.end)}\n}`, start, body.end + 2);
     const found: FunctionSite[] = [];
     collect(region, found);
-    for (const s of found) if (s.body.startIndex === open) sites.push(s);
+    const site = found.find((s) => s.body.startIndex === open);
+    if (!site) continue;
+    sites = sites.filter((s) => s.body.startIndex !== open);
+    sites.push(close !== undefined ? site : {
+      ...site, end: body.end, unclosed: { before: body.end === text.length ? 'end-of-file' : 'next-function' },
+    });
   }
   sites.sort((a, b) => a.start - b.start);
   return sites;

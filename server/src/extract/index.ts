@@ -94,10 +94,21 @@ export function extractFunction(found: FunctionSite, text: string, options: Extr
     problems.push({ message: `${what} at line ${lineOf(text, damage.startIndex)}`, range: rangeOf(damage) });
   }
 
+  // One problem per function, the first in the text: the rest are usually echoes of it.
+  problems.sort((a, b) => a.range.start - b.range.start).splice(1);
+  if (site.unclosed) {
+    // Whatever else is wrong, this is the one thing to say: the body is not finished.
+    const where = site.unclosed.before === 'end-of-file' ? 'the end of the file' : `the next function, at line ${lineOf(text, site.end)}`;
+    problems.splice(0, problems.length, {
+      message: `its closing \`}\` is missing (the body opened at line ${lineOf(text, body.startIndex)} runs into ${where})`,
+      range: { start: body.startIndex, end: Math.min(site.end, text.length) },
+    });
+  }
+
   const nameNode = site.nameNode;
   return {
     name: site.name,
-    range: { start: site.start, end: site.end },
+    range: { start: site.start, end: Math.min(site.end, text.length) },
     nameRange: nameNode ? rangeOf(nameNode) : { start: site.start, end: site.start },
     params,
     locals: stmts.locals,

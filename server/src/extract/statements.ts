@@ -124,6 +124,7 @@ export class StatementLowering {
     const cfg = this.cfg;
     const voc: Vocabulary = this.ctx.vocabulary;
     const spec = Object.prototype.hasOwnProperty.call(voc.loopMacros, name) ? voc.loopMacros[name]! : { assigns: [0] };
+    const macroArgs: Expr[] = args.map((a) => (a.type === 'identifier' ? { kind: 'name', name: a.text } : { kind: 'unknown', text: a.text }));
     const head = cfg.newBlock();
     const bodyBlock = cfg.newBlock();
     const latch = cfg.newBlock();
@@ -149,7 +150,7 @@ export class StatementLowering {
       if (!arg || arg.type !== 'identifier') continue;
       cfg.emit({
         kind: 'assign', target: { kind: 'name', name: arg.text }, targetText: arg.text, op: '=',
-        value: { kind: 'element', macro: name }, range: rangeOf(call),
+        value: { kind: 'element', macro: name, args: macroArgs }, range: rangeOf(call),
       });
     }
     const holds = spec.holds;

@@ -13,9 +13,9 @@
  *
  * and one such group can turn a whole `#ifdef INET` region, with every
  * function in it, into one ERROR node. For those groups only, the directive
- * lines are blanked (spaces, newlines kept) and so are the #else/#elif
- * branches: the code then reads as it does when the first branch is
- * compiled. Groups of whole statements are left alone; the statement
+ * lines are blanked (spaces, newlines kept) and so are all branches but
+ * one: the code then reads as it does when that branch is compiled — the
+ * one vocabulary.defines selects, or else the first. Groups of whole statements are left alone; the statement
  * lowering explores both of their sides.
  */
 
@@ -49,30 +49,46 @@ const DIRECTIVE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/;
  */
 const ATTRIBUTES = /\b(?:__unused|__used|__dead2|__pure2|__always_inline|__noinline|__result_use_check|__restrict|__packed|__sentinel|__aligned\([^()\n]*\)|__printflike\([^()\n]*\)|__nonnull\([^()\n]*\))(?![\w(])/g;
 const STATIC_MACRO = /^static(?=[ \t]+[A-Z][A-Z0-9_]*[ \t]*\()/gm;
+/**
+ * A file-scope macro invocation whose first argument is empty
+ * (`SYSCTL_JAIL_PARAM(, jid, ...)`): `(, ` is not C, and tree-sitter's
+ * recovery can take the `static` of the next function with it. `, ` becomes
+ * `0,` (same length).
+ */
+const EMPTY_FIRST_ARGUMENT = /^([A-Z][A-Z0-9_]*\(), /gm;
 
-/** Everything the front end does to the text before tree-sitter sees it; offsets never move. */
-export function prepareKernelSource(text: string): string {
-  const blanked = text.replace(ATTRIBUTES, (m) => ' '.repeat(m.length)).replace(STATIC_MACRO, '      ');
-  return maskPreprocessorInExpressions(blanked);
+/**
+ * Everything the front end does to the text before tree-sitter sees it;
+ * offsets never move. `defines` (vocabulary.defines) chooses the branch of
+ * a group inside an expression; without an answer it is the first.
+ */
+export function prepareKernelSource(text: string, defines: Readonly<Record<string, boolean>> = {}): string {
+  const blanked = text.replace(ATTRIBUTES, (m) => ' '.repeat(m.length)).replace(STATIC_MACRO, '      ')
+    .replace(EMPTY_FIRST_ARGUMENT, (_, head: string) => `${head}0,`);
+  return maskPreprocessorInExpressions(blanked, defines);
 }
 
-export function maskPreprocessorInExpressions(text: string): string {
+export function maskPreprocessorInExpressions(text: string, defines: Readonly<Record<string, boolean>> = {}): string {
   if (!text.includes('#')) return text;
   const lines = scanLines(text);
   const groups = findGroups(lines);
   if (groups.length === 0) return text;
   const blank = new Uint8Array(lines.length);
-  const masked = new Set<Group>();
+  // Masked group → the branch it is read as (-1: none, every condition false).
+  const kept = new Map<Group, number>();
   for (const g of groups) {
-    const insideMaskedTail = g.parent !== undefined && masked.has(g.parent) && g.parentBranch > 0;
-    if (insideMaskedTail) continue; // already blanked with its enclosing branch
+    // A group in a branch of a masked group that is not read was blanked with that branch.
+    if (g.parent !== undefined && kept.has(g.parent) && kept.get(g.parent) !== g.parentBranch) continue;
     if (!needsMasking(g, lines)) continue;
-    masked.add(g);
+    const keep = branchToRead(g, text, lines, defines);
+    kept.set(g, keep);
     for (const m of g.marks) blank[m] = 1;
-    // Blank every branch but the first.
-    for (let l = g.marks[1]!; l < g.marks[g.marks.length - 1]!; l++) blank[l] = 1;
+    for (let b = 0; b + 1 < g.marks.length; b++) {
+      if (b === keep) continue;
+      for (let l = g.marks[b]! + 1; l < g.marks[b + 1]!; l++) blank[l] = 1;
+    }
   }
-  if (masked.size === 0) return text;
+  if (kept.size === 0) return text;
   let out = '';
   let pos = 0;
   lines.forEach((line, i) => {
@@ -81,6 +97,38 @@ export function maskPreprocessorInExpressions(text: string): string {
     pos = line.end;
   });
   return out + text.slice(pos);
+}
+
+/**
+ * Which branch of a group to read: the first whose condition the defines
+ * make true, or the first they cannot decide; -1 when all are false.
+ */
+function branchToRead(g: Group, text: string, lines: readonly LineInfo[], defines: Readonly<Record<string, boolean>>): number {
+  for (let b = 0; b + 1 < g.marks.length; b++) {
+    const line = lines[g.marks[b]!]!;
+    const decided = directiveHolds(text.slice(line.start, line.end), defines);
+    if (decided !== false) return b;
+  }
+  return -1;
+}
+
+/** Whether an #if/#ifdef/#ifndef/#elif/#else line holds under `defines`; undefined when they do not say. */
+export function directiveHolds(line: string, defines: Readonly<Record<string, boolean>>): boolean | undefined {
+  const m = /^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else)\b(.*)$/.exec(line);
+  if (!m) return undefined;
+  const kind = m[1]!;
+  const rest = m[2]!.replace(/\/\*.*?(\*\/|$)|\/\/.*$/g, '').trim();
+  const known = (name: string): boolean | undefined =>
+    (Object.prototype.hasOwnProperty.call(defines, name) ? defines[name] : undefined);
+  if (kind === 'else') return true;
+  if (kind === 'ifdef' || kind === 'ifndef') {
+    const value = known(rest.split(/\s/)[0] ?? '');
+    return value === undefined ? undefined : kind === 'ifdef' ? value : !value;
+  }
+  if (/^\d+$/.test(rest)) return Number(rest) !== 0;
+  const d = /^(!\s*)?defined\s*\(?\s*([A-Za-z_]\w*)\s*\)?$/.exec(rest);
+  const value = d ? known(d[2]!) : undefined;
+  return value === undefined ? undefined : d![1] ? !value : value;
 }
 
 function needsMasking(g: Group, lines: readonly LineInfo[]): boolean {

@@ -97,6 +97,35 @@ export interface Classified {
   readonly unchanged: Array<{ readonly base: Finding; readonly patched: Finding }>;
 }
 
+/** One version's findings, with what is needed to key them and to tell which belong to the comparison. */
+export interface VersionFindings {
+  readonly findings: readonly Finding[];
+  readonly text: string;
+  readonly extents: readonly FunctionExtent[];
+}
+
+/**
+ * Pairs every finding of the two versions, then keeps what belongs to the
+ * touched functions in EITHER version: a pair when its base or its patched
+ * finding is in scope, a fixed finding when it was, an introduced one when
+ * it is. A whole-file finding (the ledger's) that pointed at a touched
+ * function before the patch and still exists after it, no longer pointing
+ * there (a patch to do_jail_attach() that stops attach reviving a dying
+ * jail while prison_set_persist() still does), is unchanged, not fixed.
+ * `findings` must therefore hold each version's findings outside the touched
+ * functions too, where the analysis has them.
+ */
+export function classifyInScope(base: VersionFindings, patched: VersionFindings, functions: ReadonlySet<string>, config: JailcheckConfig): Classified {
+  const all = classify(base, patched, config);
+  const inBase = new Set(findingsInScope(base.findings, functions, base.extents));
+  const inPatched = new Set(findingsInScope(patched.findings, functions, patched.extents));
+  return {
+    fixed: all.fixed.filter((f) => inBase.has(f)),
+    introduced: all.introduced.filter((f) => inPatched.has(f)),
+    unchanged: all.unchanged.filter((u) => inBase.has(u.base) || inPatched.has(u.patched)),
+  };
+}
+
 export function classify(
   base: { readonly findings: readonly Finding[]; readonly text: string },
   patched: { readonly findings: readonly Finding[]; readonly text: string },

@@ -15,7 +15,7 @@ import type { JailcheckConfig } from '../../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../../simulator/src/config';
 import type { AnalysisService } from '../analysisService';
 import { AppliedPatch, applyFilePatch, DEFAULT_FUZZ } from './apply';
-import { classify, findingsInScope, functionExtents, touchedScope } from './compare';
+import { classifyInScope, functionExtents, touchedScope } from './compare';
 import { readPatch, sectionFor } from './readPatch';
 
 export interface ReviewOptions {
@@ -112,10 +112,13 @@ function compareVersions(baseText: string, applied: AppliedPatch, quoteDepth: nu
   const only = wholeFile ? undefined : functions;
   const before = service.analyse(baseText, { config, only });
   const after = service.analyse(applied.text, { config, only });
-  const classified = classify(
-    { findings: findingsInScope(before.findings, functions, extents.base), text: baseText },
-    { findings: findingsInScope(after.findings, functions, extents.patched), text: applied.text },
-    config,
+  // The ledger's findings are the whole file's: those the service left out (they point at no
+  // touched function) are still compared, so that one that stops pointing at the patch is not fixed.
+  const everything = (a: typeof before): Finding[] => [...new Set([...a.findings, ...a.ledger.findings])];
+  const classified = classifyInScope(
+    { findings: everything(before), text: baseText, extents: extents.base },
+    { findings: everything(after), text: applied.text, extents: extents.patched },
+    functions, config,
   );
   return {
     baseText, patchedText: applied.text, applied, quoteDepth,

@@ -118,18 +118,29 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
   const findings: Finding[] = [];
   const seen = new Set<string>();
   const add = (f: Finding, subject: string): void => {
+    // One report per place and problem: the same decrement seen on several ancestors is one finding.
     const id = `${f.rule}@${f.range.start}:${subject}`;
-    if (seen.has(id)) return;
+    const same = `${f.rule}@${f.range.start}:${f.message}`;
+    if (seen.has(id) || seen.has(same)) return;
     seen.add(id);
+    seen.add(same);
     findings.push(f);
   };
   for (const { finding: f, node } of run.findings) add(finding(ctx, f.rule, f.range, f.message, node), f.subject);
   // One report per lock: later joins of the same two kinds of path are consequences of the first.
+  // Where the paths kept apart show what goes wrong (a second acquire, a release of a lock not
+  // held), that is reported instead: it says more than "paths meet here".
   const reportedLocks = new Set<string>();
   for (const m of [...mismatches].sort((a, b) => a.range.start - b.range.start)) {
     const name = lockName(ctx, m.key, m.holding.state.locks.get(m.key));
     if (reportedLocks.has(name)) continue;
     reportedLocks.add(name);
+    const consequences = exitRun.findings.filter((x) => x.finding.subject === m.key
+      && (x.finding.rule === 'lock-double-acquire' || x.finding.rule === 'lock-release-not-held'));
+    if (consequences.length > 0) {
+      for (const { finding: f, node } of consequences) add(finding(ctx, f.rule, f.range, f.message, node), f.subject);
+      continue;
+    }
     add({
       ...finding(ctx, 'lock-join-mismatch', m.range,
         `paths meet here with ${name} held on one and not on the other, and nothing the code can test tells them apart`, m.holding),

@@ -196,7 +196,17 @@ function refineMask(ctx: FunctionContext, s: AState, e: Extract<Expr, { kind: 'b
     if (key) {
       const known = s.facts.get(key);
       if (known !== undefined) return known === truth ? s : null;
-      const out = setFact(s, key, truth);
+      let out = setFact(s, key, truth);
+      // A persistent jail holds a reference of each kind on itself: PR_PERSIST set means both
+      // counters are at least 1.
+      if (truth && bit === ctx.vocabulary.persistFlag && e.left.kind === 'field') {
+        const obj = key.slice(0, key.lastIndexOf('.'));
+        for (const field of ctx.vocabulary.counterFields) {
+          const ck = `${obj}.${field}`;
+          const f = counterFact(out, ck);
+          if (f.lo < 1 && f.hi >= 1) out = setCounter(out, ck, { ...f, lo: 1 });
+        }
+      }
       // What a test first learns about a parameter's object is part of what the caller can see.
       return key.startsWith('p:') && !s.observed.has(key) ? { ...out, observed: new Map(out.observed).set(key, truth) } : out;
     }
@@ -279,8 +289,9 @@ function refineCompare(ctx: FunctionContext, s: AState, op: Cmp, left: Expr, rig
       const same = sameObject(lv.obj, rv.obj);
       if (same === 'yes') return eq ? s : null;
       if (same === 'no') return eq ? null : s;
-      // Maybe the same: on the equal side, the left now names the right's object.
-      return eq && left.kind === 'name' ? setVar(s, left.name, rv) : s;
+      // Maybe the same (`pr == &prison0`): both sides stay possible. Renaming the variable to the
+      // other object would orphan what is known under its own name (the lock it holds).
+      return s;
     }
     if (lv.k === 'null' && rv.k === 'ptr') return rv.nullness === 'nonnull' ? (eq ? null : s) : s;
     // An int against a constant.

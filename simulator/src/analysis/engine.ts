@@ -262,7 +262,7 @@ function project(s: AState, live: Liveness, block: number, keep: ReadonlySet<str
   for (const key of s.facts.keys()) {
     // Field facts are `<object>.<field>&<BIT>`, possibly marked `w:`; `freed:<object>` names the object whole.
     const bare = key.startsWith('w:') ? key.slice(2) : key;
-    const obj = bare.startsWith('freed:') ? bare.slice(6) : bare.slice(0, bare.lastIndexOf('.'));
+    const obj = bare.startsWith('freed:') ? bare.slice(6) : bare.startsWith('escaped:') ? bare.slice(8) : bare.slice(0, bare.lastIndexOf('.'));
     if (bare.startsWith('v:') || named(obj)) continue;
     facts ??= new Map(s.facts);
     facts.delete(key);

@@ -7,7 +7,7 @@ import type { RuleId } from '../findings';
 import type { SourceRange } from '../ir';
 import type { FunctionContext } from './context';
 import type { ExitRecord, WNode } from './engine';
-import { flagParamOf } from './engine';
+import { contractGroups, flagParamOf } from './engine';
 import { describeObject, visibleToCaller } from './objects';
 import type { AState, Value } from './state';
 import { lockName } from './transfer';
@@ -73,12 +73,26 @@ export function checkExits(ctx: FunctionContext, exits: readonly ExitRecord[]): 
       }
     }
   } else {
-    // Paths that start under the same contract and return the same way must leave the same locks held.
+    // A lock this function took and still holds at a return must be handed over by design: it is
+    // the returned object's (a finder's "returns it locked, or NULL"), the returned flag word says
+    // so (prison_lock_xlock()), or the function's comment or name promises it.
+    for (const e of exits) {
+      for (const [key, hold] of e.node.state.locks) {
+        if (hold.certainty !== 'held' || e.node.state.entryHeld.has(key)) continue;
+        if (handedOver(ctx, key, e)) continue;
+        out.push({
+          rule: 'lock-held-at-return', range: e.range, subject: key, node: e.node, related: [],
+          message: `${lockName(ctx, key, hold)} is taken in ${fnName}() and still held at this return; nothing tells the caller it is held (it is not the returned object's lock, the result does not say so, and the comment does not promise it)`,
+        });
+      }
+    }
+    // Locks held on entry: paths that start under the same contract and return the same way must
+    // leave them the same (do_jail_attach() releases the caller's locks on every path).
     const groups = groupBy(exits, (e) => `${e.node.state.contract}|${[...e.node.state.entryHeld.keys()].sort()}|${returnClass(e.ret)}`);
     for (const group of groups.values()) {
       if (group.length < 2) continue;
       const keys = new Set<string>();
-      for (const e of group) for (const k of e.node.state.locks.keys()) keys.add(k);
+      for (const e of group) for (const k of e.node.state.entryHeld.keys()) keys.add(k);
       for (const key of keys) {
         const holding = group.filter((e) => e.node.state.locks.get(key)?.certainty === 'held');
         const releasing = group.filter((e) => !e.node.state.locks.has(key));
@@ -86,10 +100,9 @@ export function checkExits(ctx: FunctionContext, exits: readonly ExitRecord[]): 
         const other = releasing[0]!;
         for (const e of holding) {
           const hold = e.node.state.locks.get(key)!;
-          const wasHeld = e.node.state.entryHeld.has(key);
           out.push({
             rule: 'lock-held-at-return', range: e.range, subject: key, node: e.node,
-            related: [{ range: other.range, message: `${wasHeld ? 'releases' : 'does not hold'} ${lockName(ctx, key, hold)} on this path, which returns the same way` }],
+            related: [{ range: other.range, message: `releases ${lockName(ctx, key, hold)} on this path, which returns the same way` }],
             message: `${lockName(ctx, key, hold)} is still held at this return, but other paths of ${fnName}() that ${
               e.node.state.contract !== '-' ? `start with ${e.node.state.contract} and ` : ''}return the same way release it`,
           });
@@ -101,24 +114,44 @@ export function checkExits(ctx: FunctionContext, exits: readonly ExitRecord[]): 
   return out;
 }
 
+const DOCUMENTED_LOCKED = /return(?:s|ed|ing)?\b[^.]*\block(?:ed)?\b|\b(?:locked|held)\b[^.]*\bon return\b|\bwith [^.]*\b(?:locked|held)\b/i;
+
+/** Whether a lock still held at this return is handed to the caller by design. */
+function handedOver(ctx: FunctionContext, key: string, e: ExitRecord): boolean {
+  const hash = key.lastIndexOf('#');
+  const obj = hash < 0 ? key : key.slice(0, hash);
+  // The returned object's own lock: prison_find() "returns it locked, or NULL".
+  if (e.ret.k === 'ptr' && e.ret.obj === obj) return true;
+  // A flag word that says what is held (PD_LOCKED, PD_LIST_XLOCKED).
+  if (e.ret.k === 'bits') {
+    for (const group of contractGroups(ctx)) {
+      for (const c of group) if (c.key === key && e.ret.set.includes(c.bit)) return true;
+    }
+    for (const c of ctx.vocabulary.flagContracts) {
+      if (!e.ret.set.includes(c.bit)) continue;
+      if (c.lock.kind === 'global' && key === `g:${c.lock.name}`) return true;
+      if (c.lock.kind === 'param-field' && key.endsWith(`#${c.lock.field}`)) return true;
+    }
+  }
+  // The function says so: "returns with the prison locked", prison_lock_xlock().
+  if (ctx.fn.comment && DOCUMENTED_LOCKED.test(ctx.fn.comment)) return true;
+  return /(?:^|_)(?:x|s)?lock(?:_|$)/.test(ctx.fn.name) && !/unlock/.test(ctx.fn.name);
+}
+
 /** Facts a caller could observe that would tell two paths apart. */
 function visibleSignature(ctx: FunctionContext, e: ExitRecord): string {
   const s = e.node.state;
   const locks = [...s.locks.entries()].filter(([, h]) => h.certainty === 'held').map(([k, h]) => `${k}:${h.mode}`).sort();
   const facts = [...s.observed.entries()].map(([k, v]) => `${k}=${v}`).sort();
-  const entryValues: string[] = [];
-  for (const [key, f] of s.counters) {
-    const obj = key.slice(0, key.lastIndexOf('.'));
-    if (!visibleToCaller(obj) || typeof f.delta !== 'number') continue;
-    entryValues.push(`${key}:${f.lo - f.delta}:${f.hi === Infinity ? 'i' : f.hi - f.delta}`);
-  }
+  // Counter values are not part of it: a path whose course depended on one is left out of the
+  // comparison altogether (see `tested`).
   const fp = flagParamOf(ctx);
   const entry = fp ? JSON.stringify(s.vars.get(`@entry:${fp}`) ?? null) : '';
   const nullness = ctx.fn.params.filter((p) => p.type.pointer > 0).map((p) => {
     const v = s.vars.get(p.name);
     return `${p.name}:${v?.k ?? '?'}`;
   });
-  return [s.contract, [...s.entryHeld.keys()].sort(), returnClass(e.ret), locks, facts, entryValues.sort(), entry, nullness].map(String).join('|');
+  return [s.contract, [...s.entryHeld.keys()].sort(), returnClass(e.ret), locks, facts, entry, nullness].map(String).join('|');
 }
 
 function inconsistentCounts(ctx: FunctionContext, exits: readonly ExitRecord[]): ExitFinding[] {
@@ -134,12 +167,17 @@ function inconsistentCounts(ctx: FunctionContext, exits: readonly ExitRecord[]):
       if (deltas.some((d) => d && (d.approx || d.delta === 'set'))) continue;
       // Paths whose course depended on a counter's value are told apart by that value: not comparable.
       if (group.some((e) => [...e.node.state.counters.values()].some((c) => c.tested))) continue;
+      // A path that stored the object somewhere handed its reference over.
+      const obj = key.slice(0, key.lastIndexOf('.'));
+      if (group.some((e) => e.node.state.facts.get(`escaped:${obj}`))) continue;
       const values = deltas.map((d) => (d ? (d.delta as number) : 0));
       const distinct = [...new Set(values)];
       if (distinct.length < 2) continue;
-      // Report the path whose change is the rarer one; the common one is the reference.
+      // Report the path whose change is the rarer one; the common one is the reference. On a tie,
+      // the change farther from zero is the odd one (a reference kept on an error path).
       const counts = distinct.map((v) => values.filter((x) => x === v).length);
-      const common = distinct[counts.indexOf(Math.max(...counts))]!;
+      const best = Math.max(...counts);
+      const common = distinct.filter((_, i) => counts[i] === best).sort((a, b) => Math.abs(a) - Math.abs(b))[0]!;
       const odd = group.findIndex((_, i) => values[i] !== common);
       const ref = group.findIndex((_, i) => values[i] === common);
       const e = group[odd]!;

@@ -128,6 +128,8 @@ export function computeRelevance(fn: FunctionIR, inputs: RelevanceInputs): Relev
     for (const op of b.ops) {
       if (op.kind === 'lock' || op.kind === 'scope-lock') readsOf(op.lock, vars);
       else if (op.kind === 'count') readsOf(op.target, vars);
+      // KASSERT(was_valid, ...) ends the paths where it is false: what it reads matters.
+      else if (op.kind === 'assert') readsOf(op.cond, vars);
       else if (op.kind === 'call' && inputs.followed(op.callee)) {
         op.args.forEach((a, i) => { if (inputs.argumentMatters(op.callee, i, a)) readsOf(a, vars); });
       }

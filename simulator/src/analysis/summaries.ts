@@ -26,7 +26,7 @@ export interface Outcome {
   /** Locks held on entry and on return, but in another mode (an upgrade or a downgrade). */
   readonly modeChanged: ReadonlyArray<{ readonly key: string; readonly mode: LockMode }>;
   readonly acquired: ReadonlyArray<{ readonly key: string; readonly hold: LockHold }>;
-  readonly counters: ReadonlyArray<{ readonly key: string; readonly delta: number | 'set'; readonly approx: boolean }>;
+  readonly counters: ReadonlyArray<{ readonly key: string; readonly delta: number | 'set'; readonly approx: boolean; readonly tested?: boolean }>;
   readonly ret: Value;
 }
 
@@ -83,16 +83,17 @@ export function outcomeOf(exit: AState, ret: Value, flagParam: string | undefine
     const rel = relativeKey(key, returned);
     if (rel !== undefined) acquired.push({ key: rel, hold });
   }
-  const counters: Array<{ key: string; delta: number | 'set'; approx: boolean }> = [];
+  const counters: Array<{ key: string; delta: number | 'set'; approx: boolean; tested?: boolean }> = [];
   for (const [key, f] of exit.counters) {
     const dot = key.lastIndexOf('.');
     const obj = key.slice(0, dot);
-    if (f.delta === 0) continue;
+    if (f.delta === 0 && !f.tested) continue;
     // Only the objects the caller passes (and the one returned) matter to it: a callee's
     // changes to ancestors further up would multiply the caller's paths for no check's sake.
     if (obj.includes('^')) continue;
     const rel = visibleToCaller(obj) ? obj : relative(obj, returned);
-    if (rel !== undefined) counters.push({ key: `${rel}.${key.slice(dot + 1)}`, delta: f.delta, approx: f.approx });
+    // `tested`: which outcome happens depended on the counter's value (prison_free() defers the last release).
+    if (rel !== undefined) counters.push({ key: `${rel}.${key.slice(dot + 1)}`, delta: f.delta, approx: f.approx, ...(f.tested ? { tested: true } : {}) });
   }
   let r: Value = ret;
   if (ret.k === 'ptr' && returned !== undefined) r = { ...ret, obj: relative(ret.obj, returned)! };

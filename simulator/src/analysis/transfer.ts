@@ -113,6 +113,8 @@ function forgetFacts(s: AState, prefix: string): AState {
   return facts ? { ...s, facts } : s;
 }
 
+const FATAL = new Set<string>(['lock-double-acquire', 'lock-release-not-held', 'lock-wrong-mode', 'lock-assert-fails', 'lock-contract-violated']);
+
 export class Transfer {
   /**
    * `observer` and `allDeltas` serve the pr_uref ledger, which needs to know, at each change,
@@ -123,6 +125,10 @@ export class Transfer {
 
   apply(s: AState, op: Op): StepResult {
     const r = this.applyOp(s, op);
+    // A thread that takes a mutex twice, drops a lock it does not hold or breaks a lock assertion
+    // does not go on (witness(4) and INVARIANTS kernels panic there): what would follow on that
+    // path is a consequence, not a second problem.
+    if (r.findings.some((f) => FATAL.has(f.rule))) return { ...r, next: [] };
     // A path that went through `pr->pr_mtx` or `pr->pr_ref` knows pr is not NULL.
     const base = op.kind === 'lock' || op.kind === 'scope-lock' ? op.lock : op.kind === 'count' ? op.target
       : op.kind === 'assign' ? op.target : undefined;
@@ -231,7 +237,9 @@ export class Transfer {
         return this.result([{ state: this.release(s, key, op.mode, op.lockText, op.range, findings), message: `${shown} released` }], findings);
       case 'try-acquire': {
         const ok = setTemp(this.acquire(s, key, hold(op.mode ?? 'exclusive'), op.lockText, op.range, findings), op.result!, { k: 'int', value: 1, zero: false });
-        const fail = setTemp(s, op.result!, { k: 'int', value: 0, zero: true });
+        // A failed trylock still tells this thread it does not hold the lock.
+        const knownFree = s.known.has(key) || isAncestorKey(key) ? s : { ...s, known: new Set(s.known).add(key) };
+        const fail = setTemp(knownFree, op.result!, { k: 'int', value: 0, zero: true });
         return this.result([
           { state: ok, message: `${op.callee}() succeeds: ${shown} acquired` },
           { state: fail, message: `${op.callee}() fails: ${shown} not acquired` },
@@ -383,7 +391,7 @@ export class Transfer {
       case 'set': {
         const f = counterFact(s, key);
         const v = ch.value;
-        const next = setCounter(s, key, this.clampFact({ delta: tracksDelta(key, this.allDeltas) ? 'set' : 0, lo: v ?? 0, hi: v ?? Infinity, approx: f.approx }));
+        const next = setCounter(s, key, this.clampFact({ delta: tracksDelta(key, this.allDeltas) ? 'set' : 0, lo: v ?? 0, hi: v ?? Infinity, approx: f.approx, tested: f.tested }));
         return this.result([{ state: next, message: `${text} set${v !== null ? ` to ${v}` : ''}` }]);
       }
       case 'release': {
@@ -465,6 +473,10 @@ export class Transfer {
     if (op.target.kind === 'field') {
       const base = ctx.objectOf(op.target.base, s);
       if (base === undefined) return s;
+      // Storing a pointer to an object in another's field (`newcred->cr_prison = pr`,
+      // `pr->pr_parent = ppr`) hands a reference over: the path-pair check leaves it alone.
+      const stored = ctx.valueOf(op.value, s, site);
+      if (stored.k === 'ptr' && stored.obj !== base) s = setFact(s, `escaped:${stored.obj}`, true);
       if (op.target.field === ctx.vocabulary.parentField) {
         // `pr->pr_parent = ppr`: a new jail's parent is now known.
         const v = ctx.valueOf(op.value, s, site);
@@ -532,8 +544,8 @@ export class Transfer {
         const obj = v.k === 'ptr' ? v.obj : undefined;
         if (obj === undefined) continue;
         for (const [key, f] of after.counters) {
-          if (key.slice(0, key.lastIndexOf('.')) !== obj || (f.lo === 0 && f.hi === Infinity && f.approx)) continue;
-          after = setCounter(after, key, { ...f, lo: 0, hi: Infinity, approx: true });
+          if (key.slice(0, key.lastIndexOf('.')) !== obj || (f.lo === 0 && f.hi === Infinity)) continue;
+          after = setCounter(after, key, { ...f, lo: 0, hi: Infinity });
         }
       }
     }
@@ -679,8 +691,8 @@ export class Transfer {
       said.push(c.delta === 'set' ? `sets ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)}`
         : `changes ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)} by ${c.delta > 0 ? '+' : ''}${c.delta}`);
       state = setCounter(state, key, this.clampFact(c.delta === 'set'
-        ? { delta: 'set', lo: 0, hi: Infinity, approx: f.approx }
-        : { delta: f.delta === 'set' ? 'set' : f.delta + c.delta, lo: f.lo + c.delta, hi: f.hi === Infinity ? Infinity : Math.max(0, f.hi + c.delta), approx: f.approx || c.approx }));
+        ? { delta: 'set', lo: 0, hi: Infinity, approx: f.approx, tested: f.tested }
+        : { delta: f.delta === 'set' ? 'set' : f.delta + c.delta, lo: f.lo + c.delta, hi: f.hi === Infinity ? Infinity : Math.max(0, f.hi + c.delta), approx: f.approx || c.approx, tested: f.tested || c.tested }));
     }
     if (op.result !== undefined) {
       let v: Value = UNKNOWN;
