@@ -21,7 +21,11 @@ export class JailcheckContext implements vscode.Disposable {
   private client?: LanguageClient;
   /** Why the server is not running, when it is not. */
   private down = 'it has not started yet';
+  /** Set while we stop the server ourselves, so that its stopping is not reported as a crash. */
+  private stopping = false;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** Subscriptions to the current client, dropped with it. */
+  private clientSubscriptions: vscode.Disposable[] = [];
 
   private constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Jailcheck', { log: true });
@@ -92,16 +96,14 @@ export class JailcheckContext implements vscode.Disposable {
     const client = new LanguageClient('jailcheck', 'jailcheck', serverOptions, clientOptions);
     this.client = client;
     this.status.starting();
-    client.onDidChangeState((e) => {
-      if (e.newState === State.Stopped) {
-        if (this.down === 'it is running') this.down = 'it stopped (see the Jailcheck output)';
-        this.status.stopped(this.down);
-      }
-    });
+    this.clientSubscriptions.push(client.onDidChangeState((e) => {
+      if (e.newState !== State.Stopped) return;
+      if (!this.stopping) this.down = 'it stopped unexpectedly (the Jailcheck output may say why)';
+      this.status.stopped(this.down);
+    }));
     try {
       await client.start();
-      this.down = 'it is running';
-      this.register(client.onNotification(StatusNotification.method, (p: StatusNotification.Params) => this.status.update(p)));
+      this.clientSubscriptions.push(client.onNotification(StatusNotification.method, (p: StatusNotification.Params) => this.status.update(p)));
     } catch (err) {
       this.down = `it failed to start: ${err instanceof Error ? err.message : String(err)}`;
       this.log.error(`the language server failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
@@ -114,11 +116,15 @@ export class JailcheckContext implements vscode.Disposable {
     this.client = undefined;
     if (!client) return;
     this.down = 'it was stopped';
+    this.stopping = true;
     try {
       if (client.state !== State.Stopped) await client.stop(5000);
     } catch (err) {
       this.log.warn(`stopping the language server: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.stopping = false;
     }
+    for (const d of this.clientSubscriptions.splice(0)) d.dispose();
     await client.dispose();
   }
 

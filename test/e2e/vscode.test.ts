@@ -157,4 +157,16 @@ describe('jailcheck in VS Code (code-server)', () => {
     console.log(`# edit to problem row: ${Math.round(elapsed)} ms`);
     assert.match(await released.innerText(), new RegExp(`lock-release-not-held.*\\[Ln ${unlock + 1},`, 's'));
   });
+
+  step('Restart Server brings the server back with the diagnostics of the open files', async () => {
+    // The status item loses its "N ms" while the server restarts, and gets it back from a new analysis.
+    const restarting = await watchFor(page, `[...document.querySelectorAll('.statusbar-item')]
+      .some((item) => /jailcheck/.test(item.textContent) && !/\\d+ ms/.test(item.textContent))`, 30_000);
+    await runCommand(page, 'Jailcheck: Restart Server');
+    await restarting();
+    await page.locator('.statusbar-item', { hasText: /jailcheck \d+ ms/ }).first().waitFor({ timeout: 30_000 });
+    await page.getByPlaceholder(/^Filter \(e\.g\. text/).fill('already holds it');
+    await problem(page, 'pr->pr_mtx is acquired while this thread already holds it').waitFor({ timeout: 30_000 });
+    await session.screenshot('05-restarted');
+  });
 });
