@@ -73,6 +73,12 @@ export interface SessionOptions {
   readonly args?: readonly string[];
 }
 
+/** Empties test-artifacts/e2e/, so what is there after a run is that run's. */
+export function clearArtifacts(): void {
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+}
+
 export async function openEditor(options: SessionOptions): Promise<EditorSession> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-e2e-'));
   const dir = (name: string) => {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { example, lineOf } from '../helpers';
 import { firstPatch } from '../fixtures/seed/patches';
-import { EditorSession, missingPrerequisites, openEditor, watchFor } from './codeServer';
+import { clearArtifacts, EditorSession, missingPrerequisites, openEditor, watchFor } from './codeServer';
 
 const EXAMPLE = example();
 const PATCH1 = firstPatch(EXAMPLE);
@@ -63,6 +63,7 @@ describe('jailcheck in VS Code (code-server)', () => {
   before(async () => {
     const missing = missingPrerequisites();
     assert.deepEqual(missing, [], missing.join('\n'));
+    clearArtifacts();
     session = await openEditor({ files: { [EXAMPLE_FILE]: EXAMPLE, [PATCH_FILE]: PATCH1 } });
     page = session.page;
     console.log(`# start: ${JSON.stringify(session.timings)}`);

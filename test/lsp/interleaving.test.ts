@@ -15,7 +15,7 @@ import { counterexampleDiagnostics, preemptionLabel, touchesCounters } from '../
 import { DEFAULT_SETTINGS, readSettings } from '../../server/src/lsp/settings';
 import { example, lineOf, service } from '../helpers';
 import { handmadeReport } from './handmadeReport';
-import { fileUri, LspClient, PublishDiagnosticsParams, ROOT } from './lspClient';
+import { fileUri, LspClient, positionOf, PublishDiagnosticsParams, ROOT } from './lspClient';
 
 const EXAMPLE = example();
 const DOC = TextDocument.create('file:///k.c', 'c', 1, EXAMPLE);
@@ -95,5 +95,30 @@ test('the server publishes the background simulation\'s counterexample with the 
   } finally {
     await client.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an exception inside the simulator costs only that request: it is logged with its stack and the server keeps serving', async () => {
+  const client = await LspClient.start({
+    command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'test/lsp/fakeSimulatorServer.ts')],
+    env: { JAILCHECK_FAKE_REPORT: 'throw' },
+    initializationOptions: { debounceMs: 0 },
+  });
+  try {
+    const uri = fileUri('throwing.c');
+    // The background simulation throws too: the static findings are published all the same.
+    const published = await client.open(uri, EXAMPLE);
+    assert.ok(published.diagnostics.some((d) => d.code === 'uref-parent-asymmetry'));
+    await assert.rejects(
+      client.request('workspace/executeCommand', { command: 'jailcheck.simulate', arguments: [{ uri, function: 'prison_deref' }] }),
+      /jailcheck\.simulate failed: simulator exploded on prison_deref/);
+    const hover = await client.request<{ contents: { value: string } }>('textDocument/hover',
+      { textDocument: { uri }, position: positionOf(EXAMPLE, 'if (flags & PD_DEUREF) {', { after: 'Remove a prison reference.', offset: 4 }) });
+    assert.match(hover.contents.value, /pr->pr_mtx held on all/);
+    const errors = client.logs().filter((l) => /simulator exploded/.test(l));
+    assert.ok(errors.some((l) => /command jailcheck\.simulate: simulator exploded on prison_deref\n.*at /s.test(l)), errors.join('\n---\n'));
+    assert.ok(errors.some((l) => /background simulation of .* failed/.test(l)), errors.join('\n---\n'));
+  } finally {
+    await client.shutdown();
   }
 });

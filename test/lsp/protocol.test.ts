@@ -270,12 +270,38 @@ describe('settings', () => {
       [['lock-double-acquire', 2], ['uref-parent-asymmetry', 4]], show(published.diagnostics));
   });
 
-  test('a tiny step budget is reported as an information note naming the setting to raise', async () => {
-    const published = await open({ bounds: { maxSteps: 20 } });
-    const notes = published.diagnostics.filter((d) => d.code === 'analysis-incomplete');
-    assert.ok(notes.length > 0, show(published.diagnostics));
-    assert.equal(notes[0]!.severity, 3, 'information');
-    assert.match(notes[0]!.message, /raise jailcheck\.bounds\.maxSteps/);
+  test('a tiny step budget is reported as an information note naming the setting to raise, and on the status', async () => {
+    const client = await LspClient.start({ initializationOptions: { debounceMs: 0 }, configuration: (items) => items.map(() => ({ bounds: { maxSteps: 20 } })) });
+    try {
+      const uri = fileUri('budget.c');
+      const idle = client.next<{ state: string; lastAnalysis?: { uri: string; budgets: string[] } }>('jailcheck/status',
+        (p) => p.state === 'idle' && p.lastAnalysis?.uri === uri);
+      const published = await client.open(uri, PATCH1);
+      const notes = published.diagnostics.filter((d) => d.code === 'analysis-incomplete');
+      assert.ok(notes.length > 0, show(published.diagnostics));
+      assert.equal(notes[0]!.severity, 3, 'information');
+      assert.match(notes[0]!.message, /raise jailcheck\.bounds\.maxSteps/);
+      const budgets = (await idle).lastAnalysis!.budgets;
+      assert.equal(budgets.length, notes.length);
+      assert.match(budgets[0]!, /raise jailcheck\.bounds\.maxSteps/);
+    } finally {
+      await client.shutdown();
+    }
+  });
+
+  test('a function the front end cannot read is an information note, and the rest of the file is still checked', async () => {
+    const broken = PATCH1.replace('prison_proc_hold(struct prison *pr)\n{\n', 'prison_proc_hold(struct prison *pr)\n{\n\tgoto nowhere;\n');
+    const client = await LspClient.start({ initializationOptions: { debounceMs: 0 } });
+    try {
+      const result = await client.open(fileUri('broken.c'), broken);
+      const note = result.diagnostics.find((d) => d.code === 'parse-problem');
+      assert.ok(note, show(result.diagnostics));
+      assert.equal(note.severity, 3);
+      assert.match(note.message, /prison_proc_hold\(\) was not analysed: goto nowhere names no label/);
+      assert.equal(lockProblems(result).length, 2, 'prison_deref is still checked');
+    } finally {
+      await client.shutdown();
+    }
   });
 
   test('in an untrusted workspace a workspace setting that widens a budget falls back to the user value', async () => {
