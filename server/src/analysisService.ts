@@ -10,6 +10,8 @@ import { analyzeFile, FileAnalysis } from '../../simulator/src/analysis/analyze'
 import { buildLedger, Ledger } from '../../simulator/src/ledger/index';
 import { createParser, CParser, ParserPreference } from './parsing/parser';
 import { prepareKernelSource } from './parsing/preprocess';
+import { interleavingFindings } from './interleavings';
+import { simulatorFor } from './simulate';
 import { regionParser } from './parsing/region';
 import { ExtractedFile, extractFile } from './extract/index';
 import type { SyntaxTree } from './parsing/syntax';
@@ -19,6 +21,8 @@ export interface Timings {
   readonly extractMs: number;
   readonly analyseMs: number;
   readonly ledgerMs: number;
+  /** 0 when the simulator did not run. */
+  readonly simulateMs: number;
 }
 
 export interface AnalysedText {
@@ -39,6 +43,11 @@ export interface AnalyseOptions {
   /** Analyse only these functions (the rest are still read, for summaries). */
   readonly only?: ReadonlySet<string>;
   readonly recordPoints?: boolean;
+  /**
+   * Run the simulator's built-in scenarios of the functions that give parent
+   * references back, and report their counterexamples (interleaving findings).
+   */
+  readonly simulate?: boolean | { readonly timeBudgetMs?: number; readonly maxPreemptions?: number };
 }
 
 export class AnalysisService {
@@ -71,15 +80,25 @@ export class AnalysisService {
     const ledger = buildLedger(ir, config, analysis.summaries);
     const t4 = performance.now();
     const only = options.only;
-    const inScope = (f: Finding): boolean => !only || only.has(f.function)
-      || f.related.some((r) => ir.functions.some((fn) => only.has(fn.name) && fn.range.start <= r.range.start && r.range.end <= fn.range.end));
+    const inOnly = (r: { range: { start: number; end: number } }): boolean =>
+      ir.functions.some((fn) => only!.has(fn.name) && fn.range.start <= r.range.start && r.range.end <= fn.range.end);
+    const inScope = (f: Finding): boolean => !only || only.has(f.function) || f.related.some(inOnly) || f.steps.some(inOnly);
     const findings = [...analysis.findings, ...ledger.findings.filter(inScope)];
+    let simulateMs = 0;
+    if (options.simulate) {
+      const o = options.simulate === true ? {} : options.simulate;
+      const sim = simulatorFor({ ir, ledgerRows: ledger.rows, summaries: analysis.summaries }, config);
+      const run = interleavingFindings(sim, ledger.rows, config, o);
+      // Like the ledger's, these are about the whole file: a schedule runs many functions.
+      findings.push(...run.findings);
+      simulateMs = run.elapsedMs;
+    }
     for (const p of ir.problems) {
       findings.push({
         rule: 'parse-problem', severity: 'information', function: '', range: p.range, message: p.message, steps: [], related: [],
       });
     }
     findings.sort((a, b) => a.range.start - b.range.start);
-    return { text, ir, analysis, ledger, findings, tree, timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2, ledgerMs: t4 - t3 } };
+    return { text, ir, analysis, ledger, findings, tree, timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2, ledgerMs: t4 - t3, simulateMs } };
   }
 }

@@ -215,10 +215,23 @@ export interface FunctionIR {
   readonly tempCount: number;
 }
 
+/**
+ * A file-scope variable's initializer, as far as it is a constant:
+ * `static int lastprid = 0;` has a `value`; `struct prison prison0 = {
+ * .pr_ref = 1, ... }` has `fields`. The simulator boots its world from these.
+ */
+export interface GlobalInit {
+  readonly value?: Expr;
+  readonly fields?: Readonly<Record<string, Expr>>;
+  readonly range: SourceRange;
+}
+
 export interface FileIR {
   readonly functions: FunctionIR[];
   /** Problems outside any function (a definition that could not be read at all). */
   readonly problems: readonly ExtractionProblem[];
   /** `#define NAME value` constants the file itself defines (PD_* flags, for instance). */
   readonly constants: Readonly<Record<string, number>>;
+  /** Initialized file-scope variables (prison0's fields, lastprid), by name. */
+  readonly globals?: Readonly<Record<string, GlobalInit>>;
 }

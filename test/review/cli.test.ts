@@ -66,10 +66,11 @@ interface JsonFinding { rule: string; message: string; start: { line: number }; 
 const brief = (f: JsonFinding, base?: string): unknown[] =>
   [f.rule, f.start.line, f.related.map((x) => x.start.line), ...(f.was ? [f.was.file === base, f.was.start.line] : [])];
 
+// The simulator's part of a review is tested in simulated.test.ts; these runs leave it out (--no-simulate).
 suite('jailcheck review', { concurrency: true }, () => {
   test('the first patch exits 1, prints its two introduced findings at lines of the patched text, and the asymmetry it leaves unchanged', async () => {
     const base = baseCopy('first.c');
-    const r = await jailcheck(['review', '--patch', patch('seed-first-patch.diff'), base.file, '--no-steps']);
+    const r = await jailcheck(['review', '--no-simulate', '--patch', patch('seed-first-patch.diff'), base.file, '--no-steps']);
     assert.equal(r.code, 1, r.stderr);
     const patched = firstPatch(example());
     const ret = lineOf(patched, 'return;', { after: 'Done if there were only' });
@@ -99,8 +100,8 @@ suite('jailcheck review', { concurrency: true }, () => {
     const base = baseCopy('json.c');
     const patchedCopy = baseCopy('patched.c', firstPatch(example()));
     const [r, checked] = await Promise.all([
-      jailcheck(['review', '--patch', patch('seed-first-patch.diff'), base.file, '--format', 'json']),
-      jailcheck(['check', patchedCopy.file, '--format', 'json']),
+      jailcheck(['review', '--no-simulate', '--patch', patch('seed-first-patch.diff'), base.file, '--format', 'json']),
+      jailcheck(['check', '--no-simulate', patchedCopy.file, '--format', 'json']),
     ]);
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(r.stdout);
@@ -129,7 +130,7 @@ suite('jailcheck review', { concurrency: true }, () => {
   test('the second patch and the alternative fix exit 0 fixing the asymmetry at base line 393; move-only exits 0 with nothing; attach alone leaves it', async () => {
     const base = baseCopy('fixes.c');
     const patches = ['seed-second-patch.diff', 'alternative-fix.diff', 'move-only.diff', 'attach-refuses-dying.diff'];
-    const runs = await Promise.all(patches.map((p) => jailcheck(['review', '--patch', patch(p), base.file, '--format', 'json'])));
+    const runs = await Promise.all(patches.map((p) => jailcheck(['review', '--no-simulate', '--patch', patch(p), base.file, '--format', 'json'])));
     const reports = runs.map((r, i) => {
       assert.equal(r.code, 0, `${patches[i]}: ${r.stderr}`);
       return JSON.parse(r.stdout);
@@ -154,7 +155,7 @@ suite('jailcheck review', { concurrency: true }, () => {
 
   test('unchanged findings are shown where they are after the patch, with where they were', async () => {
     const base = baseCopy('moved.c', firstPatch(example()));
-    const r = await jailcheck(['review', '--patch', patch('move-prison-deref.diff'), base.file, '--format', 'json']);
+    const r = await jailcheck(['review', '--no-simulate', '--patch', patch('move-prison-deref.diff'), base.file, '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.deepEqual(report.unchanged.map((f: JsonFinding) => brief(f, base.file)),
@@ -164,7 +165,7 @@ suite('jailcheck review', { concurrency: true }, () => {
 
   test('a patch that does not apply exits 2 naming the hunk and the expected line, prints no analysis, and leaves the base file alone', async () => {
     const base = baseCopy('bad.c');
-    const r = await jailcheck(['review', '--patch', patch('does-not-apply.diff'), base.file]);
+    const r = await jailcheck(['review', '--no-simulate', '--patch', patch('does-not-apply.diff'), base.file]);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, `jailcheck: hunk 2 (@@ -390,8 +391,8 @@, line 17 of ${patch('does-not-apply.diff')}) does not apply to ${base.file}: expected "if (refcount_release(&tpr->pr_uref) == 0)" at line 393, found "if (--tpr->pr_uref > 0)"\n`);
@@ -182,7 +183,7 @@ suite('jailcheck review', { concurrency: true }, () => {
     const runs = await Promise.all(inputs.map(([name, content]) => {
       const file = path.join(scratch, name);
       fs.writeFileSync(file, content);
-      return jailcheck(['review', '--patch', file, base.file]);
+      return jailcheck(['review', '--no-simulate', '--patch', file, base.file]);
     }));
     runs.forEach((r, i) => {
       assert.equal(r.code, 2, inputs[i]![0]);
@@ -213,7 +214,7 @@ suite('jailcheck review', { concurrency: true }, () => {
 
   test('--format sarif marks introduced results new and the asymmetry the first patch leaves unchanged, with URI-safe names', async () => {
     const base = baseCopy('sarif.c');
-    const r = await jailcheck(['review', '--patch', patch('seed-first-patch.diff'), base.file, '--format', 'sarif']);
+    const r = await jailcheck(['review', '--no-simulate', '--patch', patch('seed-first-patch.diff'), base.file, '--format', 'sarif']);
     assert.equal(r.code, 1, r.stderr);
     const log = JSON.parse(r.stdout);
     const results = log.runs[0].results;
@@ -259,7 +260,7 @@ suite('jailcheck review --git', { concurrency: true }, () => {
   fs.writeFileSync(file, firstPatch(example()));
 
   test('compares the working tree\'s kern_jail.c with a revision: the first patch\'s findings are introduced, the asymmetry unchanged', async () => {
-    const r = await jailcheck(['review', '--git', 'HEAD', '--format', 'json'], repo);
+    const r = await jailcheck(['review', '--no-simulate', '--git', 'HEAD', '--format', 'json'], repo);
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.equal(report.base, 'HEAD:sys/kern/kern_jail.c');
@@ -275,7 +276,7 @@ suite('jailcheck review --git', { concurrency: true }, () => {
   });
 
   test('takes the file to compare as an argument, from anywhere', async () => {
-    const r = await jailcheck(['review', '--git', 'HEAD', file], scratch);
+    const r = await jailcheck(['review', '--no-simulate', '--git', 'HEAD', file], scratch);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, new RegExp(`jailcheck review: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} compared with HEAD:sys/kern/kern_jail\\.c`));
     assert.match(r.stdout, /introduced \(2\)/);
@@ -285,9 +286,9 @@ suite('jailcheck review --git', { concurrency: true }, () => {
     const outside = baseCopy('outside.c');
     fs.writeFileSync(path.join(repo, 'new.c'), 'int x;\n');
     const [unknown, notGit, notInRev] = await Promise.all([
-      jailcheck(['review', '--git', 'no-such-rev'], repo),
-      jailcheck(['review', '--git', 'HEAD', outside.file], scratch),
-      jailcheck(['review', '--git', 'HEAD', 'new.c'], repo),
+      jailcheck(['review', '--no-simulate', '--git', 'no-such-rev'], repo),
+      jailcheck(['review', '--no-simulate', '--git', 'HEAD', outside.file], scratch),
+      jailcheck(['review', '--no-simulate', '--git', 'HEAD', 'new.c'], repo),
     ]);
     assert.deepEqual([unknown.code, notGit.code, notInRev.code], [2, 2, 2]);
     assert.match(unknown.stderr, /^jailcheck: no-such-rev: unknown revision in .*\n$/);

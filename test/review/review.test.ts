@@ -23,8 +23,10 @@ import { check, describe as list, edit, example, lineOf, readFixture, service } 
 import { firstPatch } from '../fixtures/seed/patches';
 
 const fixture = (name: string): string => readFixture(`test/fixtures/patches/${name}`);
+// These tests are about the static checks and the comparison itself; the simulator's interleaving
+// findings in a review are the subject of simulated.test.ts.
 const review = (base: string, patchName: string): ReviewResult =>
-  reviewPatch(base, fixture(patchName), { service: service(), baseName: 'kern_jail_2011.c', patchName });
+  reviewPatch(base, fixture(patchName), { service: service(), baseName: 'kern_jail_2011.c', patchName, simulate: false });
 
 const lineIn = (text: string, f: { readonly range: { readonly start: number } }): number => new LineIndex(text).position(f.range.start).line;
 const summary = (r: ReviewResult) => ({
@@ -158,7 +160,7 @@ test('a patch that does not apply is refused before anything is analysed', () =>
 });
 
 test('undoing the first patch fixes both of its findings, each shown at its line in the base, and leaves the asymmetry unchanged', () => {
-  const r = reviewTexts(firstPatch(example()), example(), { service: service() });
+  const r = reviewTexts(firstPatch(example()), example(), { service: service(), simulate: false });
   const base = firstPatch(example());
   assert.deepEqual(summary(r), {
     fixed: [`lock-held-at-return@${lineOf(base, 'return;', { after: 'Done if there were only' })}`, `lock-double-acquire@${lineOf(base, 'mtx_lock(&pr->pr_mtx);', { after: 'if (tpr != pr) {' })}`],
@@ -177,7 +179,7 @@ test('findings in functions the patch does not touch are left out', () => {
 test('a change outside any function (a #define) compares every function', () => {
   const base = firstPatch(example());
   const patched = edit(base, '#define\tJAIL_MAX\t999999', '#define\tJAIL_MAX\t99999');
-  const r = reviewTexts(base, patched, { service: service() });
+  const r = reviewTexts(base, patched, { service: service(), simulate: false });
   assert.equal(r.scope.wholeFile, true);
   assert.ok(r.scope.functions.includes('prison_deref') && r.scope.functions.includes('prison_create'), r.scope.functions.join());
   assert.deepEqual(summary(r), { fixed: [], introduced: [], unchanged: ['uref-parent-asymmetry@393->393', 'lock-held-at-return@406->406', 'lock-double-acquire@410->410'] });
@@ -190,7 +192,7 @@ test('an introduced finding on an added line maps to that + line of the .diff fi
   // As a mail would carry it: quoted, tabs gone.
   const mail = createTwoFilesPatch('a/kern_jail.c', 'b/kern_jail.c', base, patched).split('\n')
     .map((l) => `> ${l.replace(/\t/g, ' ')}`).join('\n');
-  const r = reviewPatch(base, `Looks fine to me:\n\n${mail}\n`, { service: service() });
+  const r = reviewPatch(base, `Looks fine to me:\n\n${mail}\n`, { service: service(), simulate: false });
   assert.equal(r.introduced.length, 1, describeResult(r));
   const f = r.introduced[0]!;
   assert.equal(f.rule, 'lock-double-acquire');
@@ -206,7 +208,7 @@ test('an introduced finding on an added line maps to that + line of the .diff fi
 test('a fixed finding on a removed line maps to that - line; a line outside every hunk to the hunk above it', () => {
   const base = edit(example(), '\tmtx_lock(&pr->pr_mtx);\n\tprison_hold_locked(pr);', '\tmtx_lock(&pr->pr_mtx);\n\tmtx_lock(&pr->pr_mtx);\n\tprison_hold_locked(pr);');
   const patch = createTwoFilesPatch('a/kern_jail.c', 'b/kern_jail.c', base, example());
-  const r = reviewPatch(base, patch, { service: service() });
+  const r = reviewPatch(base, patch, { service: service(), simulate: false });
   assert.deepEqual(summary(r).fixed, ['lock-double-acquire@310']);
   const anchor = patchAnchor(r, 'base', 310);
   assert.equal(anchor?.kind, 'removed');
@@ -267,7 +269,7 @@ test('a finding that points at a touched function in one version only is compare
 });
 
 test('comparing two texts ignores a change of line endings: only the first patch\'s findings are introduced', () => {
-  const r = reviewTexts(example(), firstPatch(example()).replace(/\n/g, '\r\n'), { service: service() });
+  const r = reviewTexts(example(), firstPatch(example()).replace(/\n/g, '\r\n'), { service: service(), simulate: false });
   assert.equal(r.applied.hunks.length, 1);
   assert.deepEqual(summary(r), {
     fixed: [],

@@ -13,6 +13,8 @@ export interface CheckOptions {
   readonly function?: string;
   readonly steps?: boolean;
   readonly parser?: string;
+  /** false with --no-simulate. */
+  readonly simulate?: boolean;
 }
 
 const FORMATS = ['text', 'json', 'sarif'];
@@ -54,7 +56,7 @@ export async function runCheck(files: readonly string[], opts: CheckOptions): Pr
   const notes: string[] = [];
   let functionSeen = false;
   for (const { file, text } of sources) {
-    const analysed = service.analyse(text, opts.function ? { only: new Set([opts.function]) } : {});
+    const analysed = service.analyse(text, { ...(opts.function ? { only: new Set([opts.function]) } : {}), simulate: opts.simulate !== false });
     if (analysed.ir.functions.length === 0) {
       const damage = analysed.tree.rootNode.hasError ? firstDamage(analysed.tree.rootNode) : undefined;
       if (damage) {

@@ -7,6 +7,7 @@ import { runCheck } from './check';
 import { registerLsp } from './lsp';
 import { registerReview } from './review';
 import { registerLedger } from './ledger';
+import { registerSimulate } from './simulate';
 import { InputError } from '../input';
 
 export const EXIT_OK = 0;
@@ -29,13 +30,15 @@ export function buildProgram(): Command {
     .option('-f, --format <format>', 'text, json or sarif', 'text')
     .option('--function <name>', 'report only findings in this function')
     .option('--no-steps', 'text format: omit the path of each finding')
+    .option('--no-simulate', 'leave out the simulator\'s interleaving findings (faster)')
     .option('--parser <backend>', 'tree-sitter binding: auto, native or wasm', 'auto')
-    .action(async (files: string[], opts: { format: string; function?: string; steps: boolean; parser: string }) => {
+    .action(async (files: string[], opts: { format: string; function?: string; steps: boolean; parser: string; simulate: boolean }) => {
       process.exitCode = await runCheck(files, opts);
     });
   registerLsp(program);
   registerReview(program);
   registerLedger(program);
+  registerSimulate(program);
   return program;
 }
 

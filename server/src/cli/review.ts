@@ -33,6 +33,8 @@ export interface ReviewCliOptions {
   readonly steps?: boolean;
   readonly parser?: string;
   readonly fuzz?: string;
+  /** false with --no-simulate. */
+  readonly simulate?: boolean;
 }
 
 export type UnchangedReport = ReportFinding & { readonly was: ReportLocation };
@@ -162,14 +164,14 @@ export async function runReview(file: string | undefined, opts: ReviewCliOptions
     const patchText = readPatchFile(opts.patch);
     const baseText = readSource(file);
     const service = await AnalysisService.create(parser);
-    result = reviewPatch(baseText, patchText, { service, fuzz, baseName: file, patchName: opts.patch });
+    result = reviewPatch(baseText, patchText, { service, fuzz, baseName: file, patchName: opts.patch, simulate: opts.simulate !== false });
     names = { base: file, patched: `${file} (patched)`, patch: opts.patch };
   } else {
     const rev = opts.git!;
     const base = baseFromGit(rev, file);
     const patchedText = readSource(base.file);
     const service = await AnalysisService.create(parser);
-    result = reviewTexts(base.baseText, patchedText, { service, baseName: base.file, patchName: `the change since ${rev}` });
+    result = reviewTexts(base.baseText, patchedText, { service, baseName: base.file, patchName: `the change since ${rev}`, simulate: opts.simulate !== false });
     names = { base: `${rev}:${base.repoPath}`, patched: base.file, patch: null, git: { rev, path: base.repoPath } };
   }
 
@@ -194,6 +196,7 @@ export function registerReview(program: Command): void {
     .option('-f, --format <format>', 'text, json or sarif', 'text')
     .option('--no-steps', 'text format: omit the path of each finding')
     .option('--fuzz <lines>', 'context lines a hunk may miss and still apply, as patch(1)\'s fuzz', '2')
+    .option('--no-simulate', 'leave out the simulator\'s interleaving findings (faster)')
     .option('--parser <backend>', 'tree-sitter binding: auto, native or wasm', 'auto')
     .action(async (file: string | undefined, opts: ReviewCliOptions) => {
       process.exitCode = await runReview(file, opts);

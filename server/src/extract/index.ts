@@ -4,7 +4,7 @@
  * read and the problems it met; a function with problems is listed with
  * them and is not analysed.
  */
-import type { ExtractionProblem, FileIR, FunctionIR, Variable } from '../../../simulator/src/ir';
+import type { Expr, ExtractionProblem, FileIR, FunctionIR, GlobalInit, Variable } from '../../../simulator/src/ir';
 import type { Vocabulary } from '../../../simulator/src/config';
 import type { SyntaxNode } from '../parsing/syntax';
 import type { RegionParser } from '../parsing/region';
@@ -150,6 +150,87 @@ function fileDefines(root: SyntaxNode): { constants: Record<string, number>; gro
   return { constants, groups };
 }
 
+/**
+ * A constant initializer as an expression: numbers, names (macro constants,
+ * NULL), strings, `A | B`, `-1`. Anything else is `unknown`; the simulator
+ * then starts that field at zero, as static storage would be.
+ */
+function constantExpr(node: SyntaxNode): Expr {
+  switch (node.type) {
+    case 'number_literal': {
+      const v = parseNumber(node.text);
+      return v === undefined ? { kind: 'unknown', text: node.text } : { kind: 'num', value: v };
+    }
+    case 'identifier':
+      return { kind: 'name', name: node.text };
+    case 'string_literal':
+    case 'concatenated_string':
+      return { kind: 'str' };
+    case 'parenthesized_expression':
+      return node.namedChildren[0] ? constantExpr(node.namedChildren[0]) : { kind: 'unknown', text: node.text };
+    case 'unary_expression': {
+      const op = node.childForFieldName('operator')?.text;
+      const arg = node.childForFieldName('argument');
+      if (arg && (op === '-' || op === '~' || op === '!')) return { kind: 'unary', op, operand: constantExpr(arg) };
+      break;
+    }
+    case 'binary_expression': {
+      const op = node.childForFieldName('operator')?.text;
+      const l = node.childForFieldName('left');
+      const r = node.childForFieldName('right');
+      if (l && r && (op === '|' || op === '&' || op === '+' || op === '-' || op === '<<')) {
+        return { kind: 'binary', op, left: constantExpr(l), right: constantExpr(r) };
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return { kind: 'unknown', text: node.text };
+}
+
+/** File-scope variables with initializers: `struct prison prison0 = { .pr_ref = 1, ... }`, `static int lastprid = 0`. */
+export function fileGlobalsOf(root: SyntaxNode): Record<string, GlobalInit> {
+  const globals: Record<string, GlobalInit> = {};
+  const visit = (n: SyntaxNode): void => {
+    for (const c of n.namedChildren) {
+      if (c.type.startsWith('preproc_if') || c.type === 'preproc_else' || c.type === 'preproc_elif') {
+        visit(c);
+        continue;
+      }
+      if (c.type !== 'declaration') continue;
+      for (const d of c.namedChildren) {
+        if (d.type !== 'init_declarator') continue;
+        const name = d.childForFieldName('declarator');
+        const value = d.childForFieldName('value');
+        if (!name || name.type !== 'identifier' || !value) continue;
+        if (value.type === 'initializer_list') {
+          const fields: Record<string, Expr> = {};
+          // Designated initializers only (`.pr_ref = 1`); an #ifdef among them keeps its first branch.
+          const pairs = (list: SyntaxNode): void => {
+            for (const item of list.namedChildren) {
+              if (item.type === 'initializer_pair') {
+                const designator = item.childForFieldName('designator') ?? item.namedChildren[0];
+                const field = designator?.type === 'field_designator' ? designator.namedChildren[0]?.text ?? designator.text.replace(/^\./, '') : undefined;
+                const v = item.childForFieldName('value');
+                if (field && v && !(field in fields)) fields[field] = constantExpr(v);
+              } else if (item.type.startsWith('preproc_')) {
+                pairs(item);
+              }
+            }
+          };
+          pairs(value);
+          globals[name.text] = { fields, range: rangeOf(c) };
+        } else {
+          globals[name.text] = { value: constantExpr(value), range: rangeOf(c) };
+        }
+      }
+    }
+  };
+  visit(root);
+  return globals;
+}
+
 export interface ExtractedFile extends FileIR {
   readonly sites: readonly FunctionSite[];
   readonly flagGroups: Readonly<Record<string, readonly string[]>>;
@@ -171,7 +252,7 @@ export function extractFile(root: SyntaxNode, text: string, options: ExtractOpti
     }
   }
   const { constants, groups } = fileDefines(root);
-  return { functions, problems, constants, sites, flagGroups: groups };
+  return { functions, problems, constants, globals: fileGlobalsOf(root), sites, flagGroups: groups };
 }
 
 export { declaredVariables };

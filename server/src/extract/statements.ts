@@ -124,7 +124,9 @@ export class StatementLowering {
     const cfg = this.cfg;
     const voc: Vocabulary = this.ctx.vocabulary;
     const spec = Object.prototype.hasOwnProperty.call(voc.loopMacros, name) ? voc.loopMacros[name]! : { assigns: [0] };
-    const macroArgs: Expr[] = args.map((a) => (a.type === 'identifier' ? { kind: 'name', name: a.text } : { kind: 'unknown', text: a.text }));
+    // The list or parent a loop walks (`&allprison`, `td->td_ucred->cr_prison`), for the simulator.
+    const macroArgs: Expr[] = args.map((a) => (a.type === 'identifier' ? { kind: 'name', name: a.text }
+      : !this.exprs.hasEffects(a) ? this.exprs.value(a) : { kind: 'unknown', text: a.text }));
     const head = cfg.newBlock();
     const bodyBlock = cfg.newBlock();
     const latch = cfg.newBlock();

@@ -27,6 +27,8 @@ export interface ReviewOptions {
   readonly baseName?: string;
   /** The patch's name, for messages. */
   readonly patchName?: string;
+  /** Run the simulator's built-in scenarios on both versions (default true). */
+  readonly simulate?: boolean;
 }
 
 export interface ReviewScope {
@@ -110,8 +112,9 @@ function compareVersions(baseText: string, applied: AppliedPatch, quoteDepth: nu
     ? new Set([...extents.base, ...extents.patched].map((e) => e.name))
     : touched.functions;
   const only = wholeFile ? undefined : functions;
-  const before = service.analyse(baseText, { config, only });
-  const after = service.analyse(applied.text, { config, only });
+  const simulate = options.simulate ?? true;
+  const before = service.analyse(baseText, { config, only, simulate });
+  const after = service.analyse(applied.text, { config, only, simulate });
   // The ledger's findings are the whole file's: those the service left out (they point at no
   // touched function) are still compared, so that one that stops pointing at the patch is not fixed.
   const everything = (a: typeof before): Finding[] => [...new Set([...a.findings, ...a.ledger.findings])];
