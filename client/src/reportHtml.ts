@@ -40,6 +40,10 @@ export interface LaneRow {
   readonly lane: number;
   /** The scheduler switched threads before this step. */
   readonly switched: boolean;
+  /** This step's thread took over from one that could have gone on. */
+  readonly preemption: boolean;
+  /** The invariants this step broke (the first violation, and those the same schedule broke later). */
+  readonly violations: ReadonlyArray<{ readonly invariant: string; readonly message: string; readonly first: boolean }>;
   /** Counters whose value differs from the previous step's. */
   readonly changed: ReadonlySet<string>;
 }
@@ -50,7 +54,12 @@ export function lanes(cx: Counterexample, planned: readonly number[] = []): { th
   let previous: ScheduleStep | undefined;
   const rows = cx.steps.map((step, index): LaneRow => {
     const changed = new Set(Object.keys(step.counters).filter((k) => previous?.counters[k] !== step.counters[k]));
-    const row = { index, step, lane: threads.indexOf(step.thread), switched: previous !== undefined && previous.thread !== step.thread, changed };
+    const violations = [{ v: cx.at, first: true }, ...cx.also.map((v) => ({ v, first: false }))]
+      .filter((x) => x.v.step === index).map((x) => ({ invariant: x.v.invariant, message: x.v.message, first: x.first }));
+    const row: LaneRow = {
+      index, step, lane: threads.indexOf(step.thread), switched: previous !== undefined && previous.thread !== step.thread,
+      preemption: step.preemption === true, violations, changed,
+    };
     previous = step;
     return row;
   });
@@ -83,10 +92,12 @@ function schedule(cx: Counterexample, scenarioIndex: number, planned: readonly n
       if (lane !== r.lane) return '<td class="lane"></td>';
       const where = line !== undefined ? `<span class="where">${escapeHtml(r.step.function)}:${line}</span>` : '';
       const choice = r.step.choice ? `<span class="choice">${escapeHtml(r.step.choice)}</span>` : '';
+      const preempts = r.preemption ? '<span class="preempts">preempts</span>' : '';
+      const broke = r.violations.map((v) => `<span class="broke${v.first ? ' first' : ''}">${escapeHtml(v.message)} <small>[${escapeHtml(v.invariant)}]</small></span>`).join('');
       return `<td class="lane active"><button class="step t${r.step.thread % 6}" data-scenario="${scenarioIndex}" data-step="${r.index}" title="Show this step in the editor">`
-        + `<code>${escapeHtml(r.step.operation)}</code>${choice}${where}</button></td>`;
+        + `${preempts}<code>${escapeHtml(r.step.operation)}</code>${choice}${where}${broke}</button></td>`;
     }).join('');
-    const cls = [r.switched ? 'switch' : '', r.index === rows.length - 1 ? 'violating' : ''].filter(Boolean).join(' ');
+    const cls = [r.switched ? 'switch' : '', r.violations.some((v) => v.first) ? 'violating' : r.violations.length > 0 ? 'also' : ''].filter(Boolean).join(' ');
     return `<tr${cls ? ` class="${cls}"` : ''}><td class="num">${r.index + 1}</td>${cells}<td class="locks">${lockCell(r.step)}</td><td class="counters">${counterCell(r.step, r.changed)}</td></tr>`;
   }).join('\n');
   return `<table class="schedule">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
@@ -96,19 +107,21 @@ function scenario(s: ScenarioResult, index: number, view: ReportView): string {
   const plans = s.threads.map((t) => `<li><span class="thread t${t.thread % 6}">T${escapeHtml(t.thread)}</span> ${t.calls.map((c) => `<code>${escapeHtml(c)}</code>`).join(' → ')}</li>`).join('');
   const bounds = s.boundsReached.length > 0
     ? `<p class="bounds">Bounds reached: ${s.boundsReached.map(escapeHtml).join('; ')}</p>` : '';
+  const world = s.world === 'built' ? 'built by the file\'s own functions' : 'stated (the file\'s functions could not build it)';
+  const setup = `<details class="setup"><summary>Starting world: ${world}</summary><ol>${s.setup.map((l) => `<li><code>${escapeHtml(l)}</code></li>`).join('')}</ol></details>`;
   const cx = s.counterexample;
   const counterexample = cx ? `
 <div class="counterexample">
 <p class="cx-message"><strong>${escapeHtml(cx.message)}</strong> — <span class="label">${escapeHtml(cx.label)}</span> <small>(${escapeHtml(cx.invariant)}, ${cx.steps.length} step${cx.steps.length === 1 ? '' : 's'})</small></p>
-${cx.setup.length > 0 ? `<details class="setup"><summary>Starting world</summary><ol>${cx.setup.map((l) => `<li><code>${escapeHtml(l)}</code></li>`).join('')}</ol></details>` : ''}
 ${schedule(cx, index, s.threads.map((t) => t.thread), view.stepRanges[index] ?? [])}
 </div>` : '';
+  const explored = s.exhaustive ? 'every interleaving' : `every interleaving with up to ${s.preemptionBound} preemption${s.preemptionBound === 1 ? '' : 's'}`;
   return `<section class="scenario ${s.verdict}">
 <h2><span class="verdict ${s.verdict}">${VERDICT[s.verdict]}</span> ${escapeHtml(s.name)}</h2>
 <p class="description">${escapeHtml(s.description)}</p>
 <ul class="plans">${plans}</ul>
-<p class="stats">${escapeHtml(s.executions)} executions · ${escapeHtml(s.states)} states</p>
-${bounds}${counterexample}
+<p class="stats">${escapeHtml(s.executions)} executions · ${escapeHtml(s.states)} states · ${explored}</p>
+${bounds}${setup}${counterexample}
 </section>`;
 }
 
@@ -131,6 +144,10 @@ code { font-family: var(--vscode-editor-font-family); }
 .schedule td.lane { border-left: 2px solid var(--vscode-panel-border); border-right: 2px solid var(--vscode-panel-border); min-width: 14em; }
 .schedule tr.switch td { border-top: 1px dashed var(--vscode-descriptionForeground); }
 .schedule tr.violating td.active .step { outline: 2px solid var(--vscode-errorForeground); }
+.schedule tr.also td.active .step { outline: 1px dashed var(--vscode-errorForeground); }
+.broke { display: block; color: var(--vscode-errorForeground); margin-top: .2em; }
+.broke.first { font-weight: bold; }
+.preempts { float: right; font-size: .8em; padding: 0 .3em; border-radius: 3px; background: var(--vscode-inputValidation-warningBackground, #352a05); }
 .num { color: var(--vscode-descriptionForeground); text-align: right; }
 .step { display: block; width: 100%; text-align: left; cursor: pointer; font: inherit; color: inherit; padding: .2em .4em; border-radius: 3px;
   background: var(--vscode-editorWidget-background); border: 1px solid var(--vscode-editorWidget-border, transparent); }
@@ -179,6 +196,7 @@ export function renderReport(view: ReportView, nonce: string): string {
 <body>
 <h1>Simulation of <button data-function title="Show the function in the editor"><code>${escapeHtml(r.function)}()</code></button></h1>
 <p class="meta">${escapeHtml(view.fileName)}:${view.functionLine + 1} · ${r.scenarios.length} scenario${r.scenarios.length === 1 ? '' : 's'} · ${violations} violation${violations === 1 ? '' : 's'} · ${escapeHtml(Math.round(r.elapsedMs))} ms</p>
+${r.configuration && r.configuration.length > 0 ? `<details class="configuration"><summary>Kernel configuration simulated (#if groups)</summary><ul>${r.configuration.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('')}</ul></details>` : ''}
 ${scenarios}
 <script nonce="${nonce}">${SCRIPT}</script>
 </body>

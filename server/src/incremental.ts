@@ -17,7 +17,7 @@ import type { FunctionIR } from '../../simulator/src/ir';
 import type { JailcheckConfig } from '../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../simulator/src/config';
 import { analyzeOne, fileFacts, FunctionAnalysis, SummaryCache } from '../../simulator/src/analysis/analyze';
-import type { Summary } from '../../simulator/src/analysis/summaries';
+import type { CallEnv, Summary } from '../../simulator/src/analysis/summaries';
 import { shiftRanges } from '../../simulator/src/shift';
 import { ledgerOf, ledgerRowsOf, LedgerRow } from '../../simulator/src/ledger/index';
 import type { CParser } from './parsing/parser';
@@ -46,6 +46,10 @@ export interface DocumentResult {
   readonly text: string;
   readonly ir: ExtractedFile;
   readonly findings: Finding[];
+  /** The file's reference ledger rows (what the simulator builds its worlds from). */
+  readonly ledgerRows: readonly LedgerRow[];
+  /** Callee summaries of this analysis (the simulator uses them for calls it does not run). */
+  readonly summaries: CallEnv;
   /** Functions re-extracted and re-analysed by this update (the rest came from the cache). */
   readonly reextracted: number;
   readonly reanalysed: number;
@@ -152,7 +156,7 @@ export class DocumentAnalyzer {
     this.text = text;
     const findings = [...entries.flatMap((e) => e.findings ?? []), ...ledger.findings].sort((a, b) => a.range.start - b.range.start);
     this.last = {
-      version, text, ir, findings, reextracted, reanalysed,
+      version, text, ir, findings, ledgerRows: ledger.rows, summaries: env, reextracted, reanalysed,
       timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2 },
     };
     return this.last;

@@ -14,7 +14,7 @@
 import type { JailcheckConfig } from '../../simulator/src/config';
 import type { Finding, FindingStep, RelatedSite } from '../../simulator/src/findings';
 import type { LedgerRow } from '../../simulator/src/ledger/records';
-import type { ScenarioResult } from '../../simulator/src/sim/report';
+import type { ScenarioResult, SimulationReport } from '../../simulator/src/sim/report';
 import type { Simulator } from '../../simulator/src/sim/simulate';
 
 /** The functions whose scenarios `check` runs: where a jail's fall gives its parent's live count back. */
@@ -107,11 +107,21 @@ export function interleavingFindings(sim: Simulator, rows: readonly LedgerRow[],
   options: { readonly timeBudgetMs?: number; readonly maxPreemptions?: number } = {}): InterleavingRun {
   const t0 = performance.now();
   const functions = cascadeFunctions(rows, config);
-  const best = new Map<string, { finding: Finding; scenario: string; others: Array<{ name: string; related: readonly RelatedSite[] }> }>();
   const budget = options.timeBudgetMs ?? 5_000;
-  const live = config.vocabulary.liveCounter;
-  for (const fn of functions) {
-    const report = sim.simulate(fn, { timeBudgetMs: budget / functions.length, maxPreemptions: options.maxPreemptions });
+  const runs = functions.map((fn) => ({ function: fn, report: sim.simulate(fn, { timeBudgetMs: budget / functions.length, maxPreemptions: options.maxPreemptions }) }));
+  return { findings: mergeInterleavingFindings(runs, config.vocabulary.liveCounter), functions, elapsedMs: performance.now() - t0 };
+}
+
+/**
+ * The findings of simulation reports (the language server runs the
+ * simulations itself, one at a time, between edits): one finding per place
+ * and broken invariant, from the counterexample with the fewest
+ * preemptions; the other scenarios that show it are named, and their
+ * revival sites are related sites too.
+ */
+export function mergeInterleavingFindings(runs: ReadonlyArray<{ readonly function: string; readonly report: SimulationReport }>, live: string): Finding[] {
+  const best = new Map<string, { finding: Finding; scenario: string; others: Array<{ name: string; related: readonly RelatedSite[] }> }>();
+  for (const { function: fn, report } of runs) {
     for (const s of report.scenarios) {
       if (s.world !== 'built') continue;
       for (const { key, finding: f } of keyedFindings(s, fn, live)) {
@@ -123,13 +133,10 @@ export function interleavingFindings(sim: Simulator, rows: readonly LedgerRow[],
       }
     }
   }
-  // One finding per place and broken invariant; the other scenarios that show it are named, and
-  // their revival sites are related sites too.
-  const findings = [...best.values()].map(({ finding, others }) => {
+  return [...best.values()].map(({ finding, others }) => {
     if (others.length === 0) return finding;
     const related = [...finding.related];
     for (const o of others) for (const r of o.related) if (!related.some((x) => x.range.start === r.range.start)) related.push(r);
     return { ...finding, related, message: `${finding.message.slice(0, -1)}; also in ${others.map((o) => o.name).sort().join(', ')})` };
   });
-  return { findings, functions, elapsedMs: performance.now() - t0 };
 }

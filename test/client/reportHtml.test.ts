@@ -63,7 +63,8 @@ test('each scenario shows its verdict, description and thread plans', () => {
   assert.match(text, /Bounds reached: time budget of 2000 ms/);
   assert.match(text, /T1 prison_deref\(A, PD_DEUREF\)/);
   assert.match(text, /P\.pr_uref drops to 0 while its child B is still alive — logic error \(no preemption needed\)/);
-  assert.match(text, /Starting world prison_create\(&prison0, "P", 1\)/);
+  assert.match(text, /17 executions · 230 states · every interleaving Starting world: built by the file's own functions prison_create\(&prison0, "P", 1\)/);
+  assert.match(text, /every interleaving with up to 1 preemption Bounds reached: time budget of 2000 ms Starting world: stated/);
 });
 
 test('the counterexample is drawn with one lane per thread, steps in order', () => {
@@ -81,7 +82,17 @@ test('the counterexample is drawn with one lane per thread, steps in order', () 
   // Step 6 runs on T2: its button sits in the second lane, the first lane is empty.
   assert.match(bodyRows[5]!, /<td class="num">6<\/td><td class="lane"><\/td><td class="lane active"><button class="step t2" data-scenario="0" data-step="5"/);
   assert.match(bodyRows[5]!, /class="switch"/);
-  assert.match(bodyRows[7]!, /^<tr class="violating">/, 'the last step is the one that broke the invariant');
+  assert.match(bodyRows[6]!, /^<tr class="violating">/, 'step 7 broke the invariant');
+  assert.match(bodyRows[6]!, /<span class="broke first">P\.pr_uref drops to 0 while its child B is still alive <small>\[counter-negative\]<\/small><\/span>/);
+  assert.match(bodyRows[7]!, /^<tr class="also">/, 'and the same schedule broke a KASSERT next');
+  assert.match(bodyRows[7]!, /KASSERT\(tpr != &amp;prison0\) fails/);
+});
+
+test('a step where a thread took over from one that could have gone on is marked as a preemption', () => {
+  const race = HTML.slice(HTML.lastIndexOf('<table class="schedule">'), HTML.lastIndexOf('</table>'));
+  const rows = race.split('\n').filter((l) => l.startsWith('<tr') && l.includes('<td'));
+  assert.doesNotMatch(rows[0]!, /preempts/);
+  assert.match(rows[1]!, /<span class="preempts">preempts<\/span>/);
 });
 
 test('each step shows where it ran, the locks held and the counters after it', () => {

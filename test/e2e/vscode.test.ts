@@ -124,14 +124,20 @@ describe('jailcheck in VS Code (code-server)', () => {
     await page.keyboard.press('Escape');
   });
 
-  step('"Simulate This Function" opens the report for prison_deref', async () => {
+  step('"Simulate This Function" opens the report for prison_deref with the revival counterexample; a step shows its line', async () => {
     await runCommand(page, 'Jailcheck: Simulate This Function');
-    await page.locator('.tab', { hasText: 'Simulation: prison_deref()' }).waitFor({ timeout: 30_000 });
+    await page.locator('.tab', { hasText: 'Simulation: prison_deref()' }).waitFor({ timeout: 60_000 });
     const report = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
     await report.locator('h1', { hasText: 'Simulation of prison_deref()' }).waitFor({ timeout: 15_000 });
-    // With the simulator still a stub, the page says that no scenario ran.
-    await report.locator('.empty, .scenario').first().waitFor();
+    // The seed thread's schedule: a process attaches while the jail's last user leaves.
+    const revival = report.locator('section.scenario.violation', { hasText: 'revival-by-attach' });
+    await revival.waitFor();
+    assert.match(await revival.locator('.cx-message').innerText(), /prison0\.pr_uref reached 0 .*logic error \(no preemption needed\)/s);
     await session.screenshot('03-report');
+    // The step that broke the invariant, clicked, shows its line in the editor.
+    await revival.locator('tr.violating button.step').click();
+    const line = lineOf(EXAMPLE, '--tpr->pr_uref > 0');
+    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line}, Col`) }).first().waitFor();
   });
 
   step('an edit that adds a double unlock produces a new diagnostic within a second', async () => {

@@ -3,7 +3,8 @@
  * diagnostic on the step that broke the invariant, labelled by its number of
  * preemptions, with the schedule as related information. Tested with a
  * hand-made report, the mapping alone and through the server (its simulator
- * replaced by one that returns the report).
+ * replaced by one that returns the report); the real simulator's are in
+ * protocol.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { counterexampleDiagnostics, preemptionLabel, touchesCounters } from '../../server/src/lsp/interleaving';
+import { interleavingDiagnostics } from '../../server/src/lsp/interleaving';
+import { cascadeFunctions } from '../../server/src/interleavings';
+import { DEFAULT_CONFIG } from '../../simulator/src/config';
 import { DEFAULT_SETTINGS, readSettings } from '../../server/src/lsp/settings';
 import { example, lineOf, service } from '../helpers';
 import { handmadeReport } from './handmadeReport';
@@ -19,52 +22,47 @@ import { fileUri, LspClient, positionOf, PublishDiagnosticsParams, ROOT } from '
 
 const EXAMPLE = example();
 const DOC = TextDocument.create('file:///k.c', 'c', 1, EXAMPLE);
-const FUNCTION_RANGE = { start: { line: 380, character: 0 }, end: { line: 380, character: 0 } };
 
-test('zero preemptions is labelled a logic error, more a race with their number', () => {
-  assert.equal(preemptionLabel(0), 'logic error (no preemption needed)');
-  assert.equal(preemptionLabel(1), 'race (1 preemption)');
-  assert.equal(preemptionLabel(3), 'race (3 preemptions)');
-});
+const RUNS = [{ function: 'prison_deref', report: handmadeReport(EXAMPLE) }];
 
-test('each violated scenario becomes one diagnostic on its last step, labelled, with the schedule as related lines', () => {
-  const diagnostics = counterexampleDiagnostics(handmadeReport(EXAMPLE), DOC.uri, DOC, DEFAULT_SETTINGS, FUNCTION_RANGE);
-  // The `ok` scenario has no counterexample; the `incomplete` one has, but it proves no violation.
+test('a counterexample becomes one diagnostic on the step that broke the invariant, labelled, with its schedule as related lines', () => {
+  const diagnostics = interleavingDiagnostics(RUNS, 'pr_uref', DOC.uri, DOC, DEFAULT_SETTINGS);
+  // The `ok` scenario has no counterexample; the race comes from a stated world, which the file may never produce.
   assert.equal(diagnostics.length, 1);
   const d = diagnostics[0]!;
   assert.equal(d.code, 'interleaving-violation');
   assert.equal(d.severity, 1);
-  assert.match(String(d.message), /^P\.pr_uref drops to 0 while its child B is still alive — logic error \(no preemption needed\), scenario "sibling-last-users"$/);
+  assert.equal(d.message, 'logic error (no preemption needed): P.pr_uref drops to 0 while its child B is still alive, '
+    + 'when thread 1 runs prison_deref(A, PD_DEUREF) while thread 2 runs prison_deref(B, PD_DEUREF) (scenario sibling-last-users)');
   assert.equal(d.range.start.line + 1, lineOf(EXAMPLE, '--tpr->pr_uref > 0'), 'on the violating step');
-  const related = d.relatedInformation!;
-  assert.equal(related.length, 8, 'one per step');
-  assert.equal(related[0]!.message, 'T1 step 1: mtx_lock(&pr->pr_mtx) → locks: A.pr_mtx (T1); A.pr_uref=1, P.pr_uref=2');
-  assert.equal(related[3]!.message, 'T1 step 4: mtx_lock(&tpr->pr_mtx) (tpr = P) → locks: P.pr_mtx (T1); A.pr_uref=0, P.pr_uref=2');
-  assert.equal(related[7]!.message, 'T2 step 8: --tpr->pr_uref > 0 is false (tpr = P) → locks: P.pr_mtx (T2); A.pr_uref=0, B.pr_uref=0, P.pr_uref=0');
-  assert.equal(related[2]!.location.range.start.line + 1, lineOf(EXAMPLE, 'mtx_unlock(&tpr->pr_mtx);', { after: 'Remove a prison reference.' }));
+  const related = d.relatedInformation!.map((r) => r.message);
+  // The schedule up to the violation (7 steps), then what the same schedule broke next.
+  assert.equal(related.length, 8, related.join('\n'));
+  assert.equal(related[0], 'thread 1: mtx_lock(&pr->pr_mtx) [held: A.pr_mtx by thread 1]');
+  assert.equal(related[3], 'thread 1: mtx_lock(&tpr->pr_mtx) (choice: tpr = P) [held: P.pr_mtx by thread 1]');
+  assert.equal(related[6], 'thread 2: --tpr->pr_uref > 0 is false [held: B.pr_mtx by thread 2]');
+  assert.equal(related[7], 'then: KASSERT(tpr != &prison0) fails');
+  assert.equal(d.relatedInformation![2]!.location.range.start.line + 1, lineOf(EXAMPLE, 'mtx_unlock(&tpr->pr_mtx);', { after: 'Remove a prison reference.' }));
 });
 
-test('a race keeps its own label and an empty schedule falls back to the function', () => {
+test('a race says how many preemptions it needs', () => {
   const report = handmadeReport(EXAMPLE);
-  const race = { ...report.scenarios[2]!, verdict: 'violation' as const, counterexample: { ...report.scenarios[2]!.counterexample!, label: '', steps: [] } };
-  const [d] = counterexampleDiagnostics({ ...report, scenarios: [race] }, DOC.uri, DOC, DEFAULT_SETTINGS, FUNCTION_RANGE);
-  assert.match(String(d!.message), /race \(2 preemptions\)/);
-  assert.deepEqual(d!.range, FUNCTION_RANGE);
+  const race = { ...report.scenarios[2]!, world: 'built' as const };
+  const [d] = interleavingDiagnostics([{ function: 'prison_deref', report: { ...report, scenarios: [race] } }], 'pr_uref', DOC.uri, DOC, DEFAULT_SETTINGS);
+  assert.match(String(d!.message), /^race \(2 preemptions\): pr->pr_mtx released by T3/);
+  assert.match(d!.relatedInformation![1]!.message, /preempts the other thread/);
 });
 
 test('the interleaving rule follows the severity setting, off included', () => {
   const warn = readSettings({ severity: { 'interleaving-violation': 'warning' } });
-  assert.equal(counterexampleDiagnostics(handmadeReport(EXAMPLE), DOC.uri, DOC, warn, FUNCTION_RANGE)[0]!.severity, 2);
+  assert.equal(interleavingDiagnostics(RUNS, 'pr_uref', DOC.uri, DOC, warn)[0]!.severity, 2);
   const off = readSettings({ severity: { 'interleaving-violation': 'off' } });
-  assert.deepEqual(counterexampleDiagnostics(handmadeReport(EXAMPLE), DOC.uri, DOC, off, FUNCTION_RANGE), []);
+  assert.deepEqual(interleavingDiagnostics(RUNS, 'pr_uref', DOC.uri, DOC, off), []);
 });
 
-test('only functions that change a configured counter are simulated in the background', () => {
-  const ir = service().analyse(EXAMPLE).ir;
-  const simulated = ir.functions.filter((f) => touchesCounters(f, ['pr_ref', 'pr_uref'])).map((f) => f.name);
-  assert.ok(simulated.includes('prison_deref'));
-  assert.ok(simulated.includes('prison_proc_hold'));
-  assert.ok(!simulated.includes('prison_find'), simulated.join(', '));
+test('the background simulates the functions that give references back up the hierarchy, as jailcheck check does', () => {
+  const ledger = service().analyse(EXAMPLE).ledger;
+  assert.deepEqual(cascadeFunctions(ledger.rows, DEFAULT_CONFIG), ['prison_deref']);
 });
 
 test('the server publishes the background simulation\'s counterexample with the static findings of the same version', async () => {
@@ -86,7 +84,7 @@ test('the server publishes the background simulation\'s counterexample with the 
     assert.equal(published.version, 1);
     const d = published.diagnostics.find((x) => x.code === 'interleaving-violation')!;
     assert.match(d.message, /logic error \(no preemption needed\)/);
-    assert.equal(d.relatedInformation!.length, 8);
+    assert.equal(d.relatedInformation!.length, 8, 'the schedule up to the violation, and the KASSERT after it');
 
     // Turning background simulation off (a settings push) removes it at the next analysis.
     const without = client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (p) => p.uri === uri);
@@ -106,6 +104,7 @@ test('an exception inside the simulator costs only that request: it is logged wi
   });
   try {
     const uri = fileUri('throwing.c');
+    const backgroundFailed = client.next<{ message: string }>('window/logMessage', (p) => /background simulation of .* failed/.test(p.message));
     // The background simulation throws too: the static findings are published all the same.
     const published = await client.open(uri, EXAMPLE);
     assert.ok(published.diagnostics.some((d) => d.code === 'uref-parent-asymmetry'));
@@ -117,7 +116,7 @@ test('an exception inside the simulator costs only that request: it is logged wi
     assert.match(hover.contents.value, /pr->pr_mtx held on all/);
     const errors = client.logs().filter((l) => /simulator exploded/.test(l));
     assert.ok(errors.some((l) => /command jailcheck\.simulate: simulator exploded on prison_deref\n.*at /s.test(l)), errors.join('\n---\n'));
-    assert.ok(errors.some((l) => /background simulation of .* failed/.test(l)), errors.join('\n---\n'));
+    assert.match((await backgroundFailed).message, /simulator exploded on prison_deref\n.*at /s);
   } finally {
     await client.shutdown();
   }

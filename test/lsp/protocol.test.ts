@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { check, example, lineOf } from '../helpers';
+import { check, example, lineOf, service } from '../helpers';
+import { LineIndex } from '../../server/src/lineIndex';
 import { firstPatch } from '../fixtures/seed/patches';
 import { Diagnostic, fileUri, LspClient, LspError, positionOf, PublishDiagnosticsParams, ROOT, SERVER } from './lspClient';
 
@@ -34,13 +35,16 @@ interface HoverResult { contents: { kind: string; value: string }; range: { star
 
 /** prison_deref's definition (not its forward declaration): the name at the start of a line. */
 const DEREF = '\nprison_deref(struct prison *pr, int flags)';
+/** No debounce, no background simulation: one publication per version (the simulator's tests are below). */
+const QUIET = { debounceMs: 0, simulator: { background: false } };
+
 const DOUBLE_UNLOCK_AFTER = '\t\tif (pr->pr_ref > 0) {\n\t\t\tmtx_unlock(&pr->pr_mtx);\n';
 
 describe('the language server over stdio', () => {
   let client: LspClient;
   before(async () => {
     assert.ok(fs.existsSync(SERVER), 'dist/server.js is missing: run npm run build');
-    client = await LspClient.start({ initializationOptions: { debounceMs: 0 } });
+    client = await LspClient.start({ initializationOptions: QUIET });
   });
   after(async () => {
     assert.equal(await client.shutdown(), 0, 'the server exits with 0 after shutdown and exit');
@@ -212,7 +216,7 @@ describe('the language server over stdio', () => {
   test('closing a document clears its diagnostics', async () => {
     const uri = fileUri('closed.c');
     await client.open(uri, PATCH1);
-    const cleared = client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (p) => p.uri === uri);
+    const cleared = client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (p) => p.uri === uri && p.diagnostics.length === 0);
     client.notify('textDocument/didClose', { textDocument: { uri } });
     assert.deepEqual((await cleared).diagnostics, []);
   });
@@ -235,7 +239,7 @@ describe('the language server over stdio', () => {
 
 describe('debounced analysis', () => {
   test('edits inside the debounce window are analysed once, for the last version', async () => {
-    const client = await LspClient.start({ initializationOptions: { debounceMs: 300 } });
+    const client = await LspClient.start({ initializationOptions: { ...QUIET, debounceMs: 300 } });
     try {
       const uri = fileUri('debounce.c');
       await client.open(uri, EXAMPLE);
@@ -256,7 +260,7 @@ describe('debounced analysis', () => {
 
 describe('settings', () => {
   const open = async (settings: unknown): Promise<PublishDiagnosticsParams> => {
-    const client = await LspClient.start({ initializationOptions: { debounceMs: 0 }, configuration: (items) => items.map(() => settings) });
+    const client = await LspClient.start({ initializationOptions: QUIET, configuration: (items) => items.map(() => settings) });
     try {
       return await client.open(fileUri('settings.c'), PATCH1);
     } finally {
@@ -271,7 +275,7 @@ describe('settings', () => {
   });
 
   test('a tiny step budget is reported as an information note naming the setting to raise, and on the status', async () => {
-    const client = await LspClient.start({ initializationOptions: { debounceMs: 0 }, configuration: (items) => items.map(() => ({ bounds: { maxSteps: 20 } })) });
+    const client = await LspClient.start({ initializationOptions: QUIET, configuration: (items) => items.map(() => ({ bounds: { maxSteps: 20 } })) });
     try {
       const uri = fileUri('budget.c');
       const idle = client.next<{ state: string; lastAnalysis?: { uri: string; budgets: string[] } }>('jailcheck/status',
@@ -317,7 +321,7 @@ describe('settings', () => {
   });
 
   test('a malformed setting is logged and ignored, and the analysis still runs', async () => {
-    const client = await LspClient.start({ initializationOptions: { debounceMs: 0 }, configuration: (items) => items.map(() => ({ bounds: { maxSteps: 'lots' } })) });
+    const client = await LspClient.start({ initializationOptions: QUIET, configuration: (items) => items.map(() => ({ bounds: { maxSteps: 'lots' } })) });
     try {
       const published = await client.open(fileUri('bad-settings.c'), PATCH1);
       assert.equal(lockProblems(published).length, 2);
@@ -330,7 +334,7 @@ describe('settings', () => {
 
 describe('parsers', () => {
   const diagnosticsWith = async (parser: string, text: string) => {
-    const client = await LspClient.start({ initializationOptions: { debounceMs: 0, parser } });
+    const client = await LspClient.start({ initializationOptions: { ...QUIET, parser } });
     try {
       const status = client.next<{ state: string; parser: { backend: string } }>('jailcheck/status', (p) => p.state === 'idle');
       const published = await client.open(fileUri('parser.c'), text);
@@ -405,6 +409,62 @@ describe('progress', () => {
       await client.request('workspace/executeCommand', { command: 'jailcheck.simulate', arguments: [{ uri, function: 'prison_deref' }], workDoneToken: 'sim-1' });
       await begin;
       assert.ok(!client.serverRequests.some((r) => r.method === 'window/workDoneProgress/create'));
+    } finally {
+      await client.shutdown();
+    }
+  });
+});
+
+describe('the simulator in the language server', () => {
+  test('the background simulation publishes the revival counterexample with the static findings of the same version, as jailcheck check reports it', async () => {
+    const client = await LspClient.start({ initializationOptions: { debounceMs: 0 } });
+    try {
+      const uri = fileUri('background.c');
+      const simulated = client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics',
+        (p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'interleaving-violation'), 60_000);
+      const first = await client.open(uri, EXAMPLE);
+      assert.ok(!first.diagnostics.some((d) => d.code === 'interleaving-violation'), 'the static findings do not wait for the simulator');
+      const published = await simulated;
+      assert.equal(published.version, 1);
+      assert.ok(published.diagnostics.some((d) => d.code === 'uref-parent-asymmetry'), 'published with the static findings');
+      const found = published.diagnostics.filter((d) => d.code === 'interleaving-violation');
+      const revival = found.find((d) => /^logic error \(no preemption needed\): prison0\.pr_uref reached 0/.test(d.message));
+      assert.ok(revival, show(found));
+      assert.equal(revival.range.start.line + 1, lineOf(EXAMPLE, '--tpr->pr_uref > 0'));
+      const steps = revival.relatedInformation ?? [];
+      assert.ok(steps.length > 3, show(found));
+      assert.ok(steps.every((r) => !r.message.includes('\n')));
+      assert.ok(steps.some((r) => /^thread 2: /.test(r.message)), steps.map((r) => r.message).join('\n'));
+      // The command line finds the same counterexamples at the same places.
+      const cli = service().analyse(EXAMPLE, { simulate: true }).findings.filter((f) => f.rule === 'interleaving-violation');
+      const index = new LineIndex(EXAMPLE);
+      const head = (m: string) => m.slice(0, m.indexOf(' (scenario'));
+      assert.deepEqual(found.map((d) => `${d.range.start.line + 1} ${head(d.message)}`).sort(),
+        cli.map((f) => `${index.position(f.range.start).line} ${head(f.message)}`).sort());
+    } finally {
+      await client.shutdown();
+    }
+  });
+
+  test('jailcheck.simulate returns prison_deref\'s scenarios with the revival counterexample, and the editor range of each step', async () => {
+    const client = await LspClient.start({ initializationOptions: QUIET });
+    try {
+      const uri = fileUri('simulate-real.c');
+      await client.open(uri, EXAMPLE);
+      const result = await client.request<{ report: { scenarios: Array<{ name: string; verdict: string; counterexample?: { label: string; steps: unknown[]; at: { step: number } } }> };
+        stepRanges: Array<Array<{ start: { line: number } }>> }>(
+        'workspace/executeCommand', { command: 'jailcheck.simulate', arguments: [{ uri, function: 'prison_deref' }] }, 60_000);
+      const scenarios = result.report.scenarios;
+      const i = scenarios.findIndex((s) => s.name === 'revival-by-attach');
+      assert.ok(i >= 0, scenarios.map((s) => s.name).join(', '));
+      const cx = scenarios[i]!.counterexample!;
+      assert.equal(scenarios[i]!.verdict, 'violation');
+      assert.equal(cx.label, 'logic error (no preemption needed)');
+      assert.equal(result.stepRanges[i]!.length, cx.steps.length);
+      assert.equal(result.stepRanges[i]![cx.at.step]!.start.line + 1, lineOf(EXAMPLE, '--tpr->pr_uref > 0'));
+      await assert.rejects(
+        client.request('workspace/executeCommand', { command: 'jailcheck.simulate', arguments: [{ uri, function: 'prison_deref', scenario: 'no-such-scenario' }] }),
+        (err: LspError) => /no scenario named "no-such-scenario"/.test(err.message));
     } finally {
       await client.shutdown();
     }

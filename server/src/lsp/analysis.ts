@@ -22,6 +22,8 @@ export interface AnalysedDocument {
   /** The document as analysed: ranges of the result are positions in it. */
   readonly document: TextDocument;
   readonly settings: Settings;
+  /** The analysis configuration the settings describe (one object per settings, so caches keyed by it hold). */
+  readonly config: JailcheckConfig;
   /** Undefined when the document was not analysed (see `skipped`). */
   readonly result?: DocumentResult;
   /** The document's analyzer; what it answers (analysisAt, functionSummaries) is this analysis while it is the latest. */
@@ -150,27 +152,27 @@ export class AnalysisScheduler {
   private analyse(uri: string, entry: Entry, doc: TextDocument, settings: Settings): AnalysedDocument {
     const t0 = performance.now();
     const text = doc.getText();
+    const { config, key } = this.configFor(settings);
     let done: AnalysedDocument;
     if (text.length > MAX_INPUT_BYTES) {
       done = {
-        uri, version: doc.version, document: doc, settings, durationMs: 0,
+        uri, version: doc.version, document: doc, settings, config, durationMs: 0,
         skipped: `This file is ${(text.length / 1048576).toFixed(1)} MB, more than jailcheck reads (${MAX_INPUT_BYTES / 1048576} MB); it is not analysed.`,
       };
     } else {
-      const { config, key } = this.configFor(settings);
       if (!entry.analyzer) entry.analyzer = new DocumentAnalyzer(this.parser, config);
       else if (entry.configKey !== key) entry.analyzer.setConfig(config);
       entry.configKey = key;
       try {
         const result = entry.analyzer.update(text, doc.version);
-        done = { uri, version: doc.version, document: doc, settings, result, analyzer: entry.analyzer, durationMs: performance.now() - t0 };
+        done = { uri, version: doc.version, document: doc, settings, config, result, analyzer: entry.analyzer, durationMs: performance.now() - t0 };
       } catch (err) {
         // A bug in jailcheck: log it, tell the user once, start afresh on the next edit.
         this.logger.error(`analysis of ${uri} (version ${doc.version}) failed`, err);
         entry.analyzer = undefined;
         const message = `jailcheck could not analyse this file: ${err instanceof Error ? err.message : String(err)} (a bug in jailcheck; the log has the details)`;
         this.logger.showErrorOnce(message);
-        done = { uri, version: doc.version, document: doc, settings, durationMs: performance.now() - t0, skipped: message };
+        done = { uri, version: doc.version, document: doc, settings, config, durationMs: performance.now() - t0, skipped: message };
       }
     }
     entry.latest = done;

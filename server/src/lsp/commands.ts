@@ -9,6 +9,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { FunctionIR } from '../../../simulator/src/ir';
 import { describeLockState } from '../../../simulator/src/analysis/lockState';
+import { SimulationInputError } from '../simulate';
 import type { simulateFunction } from '../simulate';
 import type { AnalysisScheduler } from './analysis';
 import { rangeOf } from './diagnostics';
@@ -92,12 +93,20 @@ export class CommandsFeature {
     progress.begin(`Simulating ${name}()`, undefined, 'running the built-in scenarios', true);
     const end = this.status.begin('simulation', args.uri);
     try {
-      const report = await this.simulate(doc.result.ir, name, {
-        ...(args.scenario ? { scenario: args.scenario } : {}),
-        timeBudgetMs: doc.settings.simulator.timeBudgetMs,
-        maxPreemptions: doc.settings.simulator.maxPreemptions,
-        cancelled: () => token.isCancellationRequested || progressToken?.isCancellationRequested === true,
-      });
+      let report;
+      try {
+        report = await this.simulate({ ir: doc.result.ir, ledgerRows: doc.result.ledgerRows, summaries: doc.result.summaries }, name, {
+          ...(args.scenario ? { scenario: args.scenario } : {}),
+          timeBudgetMs: doc.settings.simulator.timeBudgetMs,
+          maxPreemptions: doc.settings.simulator.maxPreemptions,
+          cancelled: () => token.isCancellationRequested || progressToken?.isCancellationRequested === true,
+          config: doc.config,
+        });
+      } catch (err) {
+        // A function that cannot be simulated, or no scenario of that name: the user's to fix.
+        if (err instanceof SimulationInputError) throw userError(err.message);
+        throw err;
+      }
       this.logger.info(`simulated ${name}() in ${Math.round(report.elapsedMs)} ms: ${report.scenarios.length} scenario(s)`);
       return {
         uri: args.uri,

@@ -35,11 +35,10 @@ export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-/** "T1: pr->pr_mtx released here [held: allprison_lock]". */
+/** "pr->pr_mtx released [held: allprison_lock]" (a schedule's steps name their thread in the message). */
 export function stepLine(step: FindingStep): string {
-  const who = step.thread !== undefined ? `T${step.thread}: ` : '';
   const held = step.locks ? ` [held: ${step.locks.length > 0 ? step.locks.join(', ') : 'nothing'}]` : '';
-  return oneLine(`${who}${step.message}${held}`);
+  return oneLine(`${step.message}${held}`);
 }
 
 export function findingToDiagnostic(finding: Finding, uri: string, doc: Positions, settings: Settings): Diagnostic | undefined {

@@ -16,6 +16,8 @@ end
 
 -- Declared first: the handler below refers to it.
 local client_id
+-- The first publication is the one to report (the background simulation may publish again).
+local reported = false
 client_id = vim.lsp.start_client({
   name = 'jailcheck',
   cmd = { os.getenv('JAILCHECK_NODE'), os.getenv('JAILCHECK_SERVER'), '--stdio' },
@@ -24,7 +26,8 @@ client_id = vim.lsp.start_client({
   handlers = {
     ['textDocument/publishDiagnostics'] = function(err, result, ctx, config)
       vim.lsp.diagnostic.on_publish_diagnostics(err, result, ctx, config)
-      if result.uri ~= vim.uri_from_fname(file) then return end
+      if result.uri ~= vim.uri_from_fname(file) or reported then return end
+      reported = true
       -- Answered from the handler's own turn of the event loop: ask for a hover next.
       vim.schedule(function()
         local params = {
