@@ -66,6 +66,8 @@ export function lanes(cx: Counterexample, planned: readonly number[] = []): { th
   return { threads, rows };
 }
 
+const VERDICT_ORDER: Record<ScenarioResult['verdict'], number> = { violation: 0, incomplete: 1, ok: 2 };
+
 const VERDICT: Record<ScenarioResult['verdict'], string> = {
   violation: 'violation',
   ok: 'no violation',
@@ -181,7 +183,9 @@ export function renderReport(view: ReportView, nonce: string): string {
   const r = view.report;
   const scenarios = r.scenarios.length === 0
     ? `<p class="empty">No scenario ran for <code>${escapeHtml(r.function)}()</code>: the simulator has no scenario for this function yet.</p>`
-    : r.scenarios.map((s, i) => scenario(s, i, view)).join('\n');
+    // Violations first: they are what the reader came for. Each keeps its index in the report.
+    : r.scenarios.map((s, i) => ({ s, i })).sort((a, b) => VERDICT_ORDER[a.s.verdict] - VERDICT_ORDER[b.s.verdict] || a.i - b.i)
+      .map(({ s, i }) => scenario(s, i, view)).join('\n');
   const violations = r.scenarios.filter((s) => s.verdict === 'violation').length;
   const csp = `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}';`;
   return `<!DOCTYPE html>

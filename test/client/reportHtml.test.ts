@@ -106,6 +106,13 @@ test('each step shows where it ran, the locks held and the counters after it', (
   assert.match(rows[3]!, /<span class="choice">tpr = P<\/span>/);
 });
 
+test('violations come first, then incomplete scenarios, then those with no violation', () => {
+  const order = [...HTML.matchAll(/<section class="scenario (\w+)">/g)].map((m) => m[1]);
+  assert.deepEqual(order, ['violation', 'incomplete', 'ok']);
+  // Each keeps its index in the report, which is what a click sends back.
+  assert.match(HTML.slice(HTML.indexOf('<section class="scenario incomplete">')), /^[\s\S]*?data-scenario="2"/);
+});
+
 test('a report with no scenario says so and names the function', () => {
   const html = renderReport({ fileName: 'x.c', report: { function: 'prison_find', scenarios: [], elapsedMs: 0 }, functionLine: 9, stepRanges: [] }, NONCE);
   assert.match(visibleText(html), /No scenario ran for prison_find\(\)/);
