@@ -62,6 +62,8 @@ export interface EditorSession {
   screenshot(name: string): Promise<void>;
   /** Keeps code-server's logs (the extension host's and the Jailcheck output) next to the screenshots. */
   keepLogs(): void;
+  /** Writes a text file next to the screenshots. */
+  note(name: string, text: string): void;
   close(): Promise<void>;
 }
 
@@ -166,6 +168,8 @@ export async function openEditor(options: SessionOptions): Promise<EditorSession
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     });
+    // No action may wait forever: a test fails with a timeout instead of hanging.
+    context.setDefaultTimeout(30_000);
     const page = context.pages()[0] ?? await context.newPage();
     phase('browserStart');
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
@@ -177,6 +181,7 @@ export async function openEditor(options: SessionOptions): Promise<EditorSession
       timings,
       workspace,
       screenshot: async (name) => { await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }); },
+      note: (name, text) => fs.writeFileSync(path.join(ARTIFACTS, name), text),
       keepLogs: () => {
         const logs = path.join(userData, 'logs');
         if (fs.existsSync(logs)) fs.cpSync(logs, path.join(ARTIFACTS, 'logs'), { recursive: true });

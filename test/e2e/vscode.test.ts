@@ -28,7 +28,7 @@ async function openFile(page: Page, name: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
   await page.keyboard.press('Enter');
   await page.locator('.tab.active', { hasText: name }).waitFor();
-  await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor();
+  await page.locator('.editor-instance .monaco-editor.focused').waitFor();
 }
 
 /** Ctrl+G to a 1-based line and column. */
@@ -82,6 +82,10 @@ describe('jailcheck in VS Code (code-server)', () => {
     } catch (err) {
       failed = true;
       await session.screenshot(`failure-${n}`).catch(() => undefined);
+      // What a person would have seen, in words, for the log.
+      const seen = await page.evaluate(`[...document.querySelectorAll('.statusbar-item, .markers-panel .monaco-list-row, .tab, .notification-list-item-message, .quick-input-widget')]
+        .map((e) => e.className.split(' ')[0] + ': ' + e.textContent).join('\\n')`).catch(() => '(page gone)');
+      session.note(`failure-${n}.txt`, `${err instanceof Error ? err.stack : String(err)}\n\n${String(seen)}\n`);
       throw err;
     }
   });
@@ -89,6 +93,7 @@ describe('jailcheck in VS Code (code-server)', () => {
   step('the problems list shows the first patch\'s double acquire and lock held at return', async () => {
     await openFile(page, PATCH_FILE);
     await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel').waitFor();
     // The list is long (each finding with its path): filter it, as a person would.
     const filter = page.getByPlaceholder(/^Filter \(e\.g\. text/);
     await filter.fill('already holds it');
