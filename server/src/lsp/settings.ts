@@ -15,9 +15,9 @@ import type { Logger } from './logger';
 export type SeveritySetting = Severity | 'hint' | 'off';
 
 export interface SimulatorSettings {
-  /** Run the built-in scenarios in the background after each analysis. */
+  /** Run the built-in scenarios in the background when typing pauses. */
   readonly background: boolean;
-  /** Milliseconds for one function's simulation. */
+  /** Milliseconds for a simulation: the function's (a command), or the file's functions' together (the background). */
   readonly timeBudgetMs: number;
   readonly maxPreemptions: number;
 }
