@@ -9,15 +9,17 @@
  * - A function is re-analysed only when its text or the text of a function it
  *   calls (transitively) changed; moved results are moved.
  * - Findings of the whole file are then put together from the per-function
- *   results.
+ *   results; the pr_uref ledger, which is about the whole file, is put
+ *   together from per-function rows cached the same way.
  */
 import type { Finding } from '../../simulator/src/findings';
 import type { FunctionIR } from '../../simulator/src/ir';
 import type { JailcheckConfig } from '../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../simulator/src/config';
 import { analyzeOne, fileFacts, FunctionAnalysis, SummaryCache } from '../../simulator/src/analysis/analyze';
-import type { Summary } from '../../simulator/src/analysis/summaries';
+import type { CallEnv, Summary } from '../../simulator/src/analysis/summaries';
 import { shiftRanges } from '../../simulator/src/shift';
+import { ledgerOf, ledgerRowsOf, LedgerRow } from '../../simulator/src/ledger/index';
 import type { CParser } from './parsing/parser';
 import { prepareKernelSource } from './parsing/preprocess';
 import { regionParser } from './parsing/region';
@@ -32,6 +34,8 @@ interface FunctionEntry {
   /** Own text plus the texts of everything it calls, hashed: what its analysis depends on. */
   depKey?: string;
   findings?: Finding[];
+  /** The function's rows of the file's reference ledger (computed with its findings). */
+  ledgerRows?: LedgerRow[];
   analysis?: FunctionAnalysis;
   /** Where the analysis (its hover points) was computed; hover offsets are translated by the difference. */
   analysisStart?: number;
@@ -42,6 +46,10 @@ export interface DocumentResult {
   readonly text: string;
   readonly ir: ExtractedFile;
   readonly findings: Finding[];
+  /** The file's reference ledger rows (what the simulator builds its worlds from). */
+  readonly ledgerRows: readonly LedgerRow[];
+  /** Callee summaries of this analysis (the simulator uses them for calls it does not run). */
+  readonly summaries: CallEnv;
   /** Functions re-extracted and re-analysed by this update (the rest came from the cache). */
   readonly reextracted: number;
   readonly reanalysed: number;
@@ -115,6 +123,7 @@ export class DocumentAnalyzer {
         return {
           ...old, start: site.start, ir: shiftRanges(old.ir, delta),
           findings: old.findings && shiftRanges(old.findings, delta),
+          ledgerRows: old.ledgerRows && shiftRanges(old.ledgerRows, delta),
         };
       }
       reextracted++;
@@ -137,15 +146,17 @@ export class DocumentAnalyzer {
       const r = analyzeOne(e.ir, this.config, facts, env, true);
       e.depKey = key;
       e.findings = r.findings;
+      e.ledgerRows = ledgerRowsOf(e.ir, this.config, facts, env);
       e.analysis = r.analysis;
       e.analysisStart = e.start;
     }
+    const ledger = ledgerOf(entries.flatMap((e) => e.ledgerRows ?? []), this.config);
     const t3 = performance.now();
     this.entries = entries;
     this.text = text;
-    const findings = entries.flatMap((e) => e.findings ?? []).sort((a, b) => a.range.start - b.range.start);
+    const findings = [...entries.flatMap((e) => e.findings ?? []), ...ledger.findings].sort((a, b) => a.range.start - b.range.start);
     this.last = {
-      version, text, ir, findings, reextracted, reanalysed,
+      version, text, ir, findings, ledgerRows: ledger.rows, summaries: env, reextracted, reanalysed,
       timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2 },
     };
     return this.last;

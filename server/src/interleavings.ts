@@ -14,7 +14,7 @@
 import type { JailcheckConfig } from '../../simulator/src/config';
 import type { Finding, FindingStep, RelatedSite } from '../../simulator/src/findings';
 import type { LedgerRow } from '../../simulator/src/ledger/records';
-import type { ScenarioResult } from '../../simulator/src/sim/report';
+import type { ScenarioResult, SimulationReport } from '../../simulator/src/sim/report';
 import type { Simulator } from '../../simulator/src/sim/simulate';
 
 /** The functions whose scenarios `check` runs: where a jail's fall gives its parent's live count back. */
@@ -107,16 +107,35 @@ export function interleavingFindings(sim: Simulator, rows: readonly LedgerRow[],
   options: { readonly timeBudgetMs?: number; readonly maxPreemptions?: number } = {}): InterleavingRun {
   const t0 = performance.now();
   const functions = cascadeFunctions(rows, config);
-  const best = new Map<string, { finding: Finding; scenario: string; others: Array<{ name: string; related: readonly RelatedSite[] }> }>();
   const budget = options.timeBudgetMs ?? 5_000;
   const live = config.vocabulary.liveCounter;
+  const runs: Array<{ function: string; report: SimulationReport }> = [];
   for (const fn of functions) {
     // Worlds first: a scenario whose world had to be stated is not explored at all here.
     const specs = sim.scenarios(fn).filter((spec) => { const w = sim.world(spec); return !('error' in w) && w.how === 'built'; });
     const deadline = performance.now() + budget / functions.length;
-    for (const [i, spec] of specs.entries()) {
+    const t1 = performance.now();
+    const scenarios = specs.map((spec, i) => {
       const share = Math.max(0, (deadline - performance.now()) / (specs.length - i));
-      const s = sim.run(spec, { maxPreemptions: options.maxPreemptions, deadline: performance.now() + share });
+      return sim.run(spec, { maxPreemptions: options.maxPreemptions, deadline: performance.now() + share });
+    });
+    runs.push({ function: fn, report: { function: fn, scenarios, elapsedMs: performance.now() - t1 } });
+  }
+  return { findings: mergeInterleavingFindings(runs, live), functions, elapsedMs: performance.now() - t0 };
+}
+
+/**
+ * The findings of simulation reports (the language server runs the
+ * simulations itself, one at a time, between edits): one finding per place
+ * and broken invariant, from the counterexample with the fewest
+ * preemptions; the other scenarios that show it are named, and their
+ * revival sites are related sites too.
+ */
+export function mergeInterleavingFindings(runs: ReadonlyArray<{ readonly function: string; readonly report: SimulationReport }>, live: string): Finding[] {
+  const best = new Map<string, { finding: Finding; scenario: string; others: Array<{ name: string; related: readonly RelatedSite[] }> }>();
+  for (const { function: fn, report } of runs) {
+    for (const s of report.scenarios) {
+      if (s.world !== 'built') continue;
       for (const { key, finding: f } of keyedFindings(s, fn, live)) {
         const had = best.get(key);
         const better = !had || (f.preemptions ?? 0) < (had.finding.preemptions ?? 0)
@@ -126,13 +145,10 @@ export function interleavingFindings(sim: Simulator, rows: readonly LedgerRow[],
       }
     }
   }
-  // One finding per place and broken invariant; the other scenarios that show it are named, and
-  // their revival sites are related sites too.
-  const findings = [...best.values()].map(({ finding, others }) => {
+  return [...best.values()].map(({ finding, others }) => {
     if (others.length === 0) return finding;
     const related = [...finding.related];
     for (const o of others) for (const r of o.related) if (!related.some((x) => x.range.start === r.range.start)) related.push(r);
     return { ...finding, related, message: `${finding.message.slice(0, -1)}; also in ${others.map((o) => o.name).sort().join(', ')})` };
   });
-  return { findings, functions, elapsedMs: performance.now() - t0 };
 }

@@ -36,6 +36,12 @@ export interface SimulateOptions {
   /** Polled between executions; true stops the simulation early (verdicts become "incomplete"). */
   readonly cancelled?: () => boolean;
   readonly config?: JailcheckConfig;
+  /**
+   * Only the scenarios whose world the file's own operations can build (the
+   * background simulation reports nothing from stated worlds, so it does not
+   * spend its budget exploring them).
+   */
+  readonly builtWorldsOnly?: boolean;
 }
 
 export class SimulationInputError extends Error {}
@@ -75,6 +81,7 @@ export function scenariosOf(sim: Simulator, functionName: string, options: Simul
     }
     specs = named;
   }
+  if (options.builtWorldsOnly) specs = specs.filter((spec) => { const w = sim.world(spec); return !('error' in w) && w.how === 'built'; });
   return specs;
 }
 

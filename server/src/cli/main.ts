@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { runCheck } from './check';
+import { registerLsp } from './lsp';
 import { registerReview } from './review';
 import { registerLedger } from './ledger';
 import { registerSimulate } from './simulate';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .action(async (files: string[], opts: { format: string; function?: string; steps: boolean; parser: string; simulate: boolean }) => {
       process.exitCode = await runCheck(files, opts);
     });
+  registerLsp(program);
   registerReview(program);
   registerLedger(program);
   registerSimulate(program);

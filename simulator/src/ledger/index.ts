@@ -4,9 +4,11 @@
  * event; and the parent-reference asymmetry findings drawn from it.
  */
 import type { JailcheckConfig } from '../config';
-import type { FileIR } from '../ir';
+import type { FileIR, FunctionIR } from '../ir';
 import type { Finding } from '../findings';
 import { fileFacts, SummaryCache } from '../analysis/analyze';
+import type { FileFacts } from '../analysis/context';
+import type { CallEnv } from '../analysis/summaries';
 import { collectFunction } from './collect';
 import type { LedgerRow } from './records';
 import { asymmetryFindings } from './rules';
@@ -22,16 +24,24 @@ export function buildLedger(file: FileIR & { flagGroups?: Readonly<Record<string
   summaries?: SummaryCache): Ledger {
   const facts = fileFacts(file);
   const env = summaries ?? new SummaryCache(file, config, facts);
+  return ledgerOf(file.functions.flatMap((fn) => ledgerRowsOf(fn, config, facts, env)), config);
+}
+
+/**
+ * One function's rows. Only functions that change a counter (directly or
+ * through a call) have rows. The language server keeps them per function
+ * and recomputes them only when the function or a callee changed.
+ */
+export function ledgerRowsOf(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts, env: CallEnv): LedgerRow[] {
+  if (fn.problems.length > 0) return [];
   const counters = new Set(config.vocabulary.counterFields);
-  const rows: LedgerRow[] = [];
-  for (const fn of file.functions) {
-    if (fn.problems.length > 0) continue;
-    // Only functions that change a counter (directly or through a call) have rows.
-    const touches = fn.blocks.some((b) => b.ops.some((op) => (op.kind === 'count' && counters.has(op.counter))
-      || (op.kind === 'call' && facts.functions.has(op.callee))));
-    if (!touches) continue;
-    rows.push(...collectFunction(fn, config, facts, env));
-  }
+  const touches = fn.blocks.some((b) => b.ops.some((op) => (op.kind === 'count' && counters.has(op.counter))
+    || (op.kind === 'call' && facts.functions.has(op.callee))));
+  return touches ? collectFunction(fn, config, facts, env) : [];
+}
+
+/** The ledger of a file from the rows of its functions. */
+export function ledgerOf(rows: readonly LedgerRow[], config: JailcheckConfig): Ledger {
   const merged = mergeConditions(rows);
   return { rows: merged, findings: asymmetryFindings(merged, config.vocabulary.liveCounter) };
 }

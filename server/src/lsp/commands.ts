@@ -1,0 +1,133 @@
+/**
+ * The server's commands (workspace/executeCommand):
+ * - jailcheck.simulate: the simulator on one function (named, or the one at
+ *   a position), with work-done progress and cancellation;
+ * - jailcheck.lockStateAt: the hover's lock state as data.
+ */
+import {
+  CancellationToken, Connection, ErrorCodes, ExecuteCommandParams, ResponseError, WorkDoneProgressReporter,
+} from 'vscode-languageserver/node';
+import type { FunctionIR } from '../../../simulator/src/ir';
+import { describeLockState } from '../../../simulator/src/analysis/lockState';
+import { SimulationInputError } from '../simulate';
+import type { simulateFunction } from '../simulate';
+import type { AnalysisScheduler } from './analysis';
+import { rangeOf } from './diagnostics';
+import { lockStateIn } from './hover';
+import type { Logger } from './logger';
+import { LockStateAtCommand, SimulateCommand } from './protocol';
+import type { StatusReporter } from './status';
+
+export const SERVER_COMMANDS = [SimulateCommand.command, LockStateAtCommand.command];
+
+/** A request the user can fix: answered with this message, not logged as a bug. */
+function userError(message: string): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, message);
+}
+
+function argumentOf<T>(params: ExecuteCommandParams): T {
+  const arg = params.arguments?.[0];
+  if (typeof arg !== 'object' || arg === null || typeof (arg as { uri?: unknown }).uri !== 'string') {
+    throw userError(`${params.command} expects one argument: an object with a uri`);
+  }
+  return arg as T;
+}
+
+export class CommandsFeature {
+  private serverProgress = false;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly scheduler: AnalysisScheduler,
+    private readonly status: StatusReporter,
+    private readonly logger: Logger,
+    private readonly simulate: typeof simulateFunction,
+  ) {
+    connection.onExecuteCommand(async (params, token, workDone) => {
+      try {
+        switch (params.command) {
+          case SimulateCommand.command:
+            return await this.simulateCommand(argumentOf<SimulateCommand.Arguments>(params), token, workDone);
+          case LockStateAtCommand.command:
+            return await this.lockStateAt(argumentOf<LockStateAtCommand.Arguments>(params));
+          default:
+            return userError(`unknown command ${params.command}`);
+        }
+      } catch (err) {
+        if (err instanceof ResponseError) return err;
+        this.logger.error(`command ${params.command}`, err);
+        return new ResponseError(ErrorCodes.InternalError, `jailcheck: ${params.command} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+
+  /** Whether the client lets the server start progress of its own (for clients that pass no token). */
+  set clientSupportsProgress(value: boolean) {
+    this.serverProgress = value;
+  }
+
+  private async simulateCommand(args: SimulateCommand.Arguments, token: CancellationToken, workDone: WorkDoneProgressReporter): Promise<SimulateCommand.Result> {
+    const doc = await this.scheduler.current(args.uri);
+    if (!doc) throw userError(`${args.uri} is not open in the editor`);
+    if (!doc.result || !doc.analyzer) throw userError(doc.skipped ?? 'this document was not analysed');
+    let fn: FunctionIR | undefined;
+    if (args.function) {
+      fn = doc.analyzer.functionNamed(args.function);
+      if (!fn) throw userError(`no function named ${args.function} in this file`);
+    } else if (args.position) {
+      fn = doc.analyzer.functionAt(doc.document.offsetAt(args.position));
+      if (!fn) throw userError(`line ${args.position.line + 1} is not inside a function`);
+    } else {
+      throw userError('jailcheck.simulate needs a function name or a position');
+    }
+    const name = fn.name;
+
+    // The client's token, or progress of our own when the client can show it.
+    let progress: WorkDoneProgressReporter = workDone;
+    let progressToken: CancellationToken | undefined;
+    if (WorkDoneProgressReporter.isNullInstance(workDone) && this.serverProgress) {
+      const created = await this.connection.window.createWorkDoneProgress();
+      progress = created;
+      progressToken = created.token;
+    }
+    progress.begin(`Simulating ${name}()`, undefined, 'running the built-in scenarios', true);
+    const end = this.status.begin('simulation', args.uri);
+    try {
+      let report;
+      try {
+        report = await this.simulate({ ir: doc.result.ir, ledgerRows: doc.result.ledgerRows, summaries: doc.result.summaries }, name, {
+          ...(args.scenario ? { scenario: args.scenario } : {}),
+          timeBudgetMs: doc.settings.simulator.timeBudgetMs,
+          maxPreemptions: doc.settings.simulator.maxPreemptions,
+          cancelled: () => token.isCancellationRequested || progressToken?.isCancellationRequested === true,
+          config: doc.config,
+        });
+      } catch (err) {
+        // A function that cannot be simulated, or no scenario of that name: the user's to fix.
+        if (err instanceof SimulationInputError) throw userError(err.message);
+        throw err;
+      }
+      this.logger.info(`simulated ${name}() in ${Math.round(report.elapsedMs)} ms: ${report.scenarios.length} scenario(s)`);
+      return {
+        uri: args.uri,
+        version: doc.version,
+        function: name,
+        functionRange: rangeOf(doc.document, fn.range),
+        report,
+        stepRanges: report.scenarios.map((s) => (s.counterexample?.steps ?? []).map((step) => rangeOf(doc.document, step.range))),
+      };
+    } finally {
+      progress.done();
+      end();
+    }
+  }
+
+  private async lockStateAt(args: LockStateAtCommand.Arguments): Promise<LockStateAtCommand.Result> {
+    if (!args.position) throw userError('jailcheck.lockStateAt needs a position');
+    const doc = await this.scheduler.current(args.uri);
+    if (!doc) throw userError(`${args.uri} is not open in the editor`);
+    const state = lockStateIn(doc, args.position);
+    if (!state) return null;
+    return { function: state.function, range: rangeOf(doc.document, state.range), summary: describeLockState(state), state };
+  }
+}

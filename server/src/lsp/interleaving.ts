@@ -1,0 +1,123 @@
+/**
+ * Interleaving diagnostics: after an analysis, the simulator's built-in
+ * scenarios run in the background for the functions that give references
+ * back up the jail hierarchy (the ones `jailcheck check` simulates), within
+ * `jailcheck.simulator.timeBudgetMs` in all, once the typing has paused
+ * (SIMULATE_WHEN_IDLE_MS), one scenario at a time so that edits and hovers
+ * are served in between; the next edit cancels what is left. Each counterexample becomes a diagnostic on the step that broke the
+ * invariant, labelled "logic error (no preemption needed)" or "race (N
+ * preemptions)", with its schedule (thread, step, locks) as related
+ * information — the same findings `jailcheck check` prints.
+ */
+import { CancellationTokenSource, Diagnostic } from 'vscode-languageserver/node';
+import type { SimulationReport } from '../../../simulator/src/sim/report';
+import { fingerprint } from '../incremental';
+import { cascadeFunctions, mergeInterleavingFindings } from '../interleavings';
+import type { simulateFunction } from '../simulate';
+import { findingToDiagnostic, Positions } from './diagnostics';
+import type { Settings } from './settings';
+import type { AnalysedDocument } from './analysis';
+import type { DiagnosticsPublisher } from './diagnostics';
+import type { Logger } from './logger';
+import type { StatusReporter } from './status';
+
+/** How long a document must go unedited before its background simulation starts. */
+export const SIMULATE_WHEN_IDLE_MS = 750;
+
+/** The diagnostics of simulation reports, one per place and broken invariant (as `jailcheck check` reports them). */
+export function interleavingDiagnostics(runs: ReadonlyArray<{ readonly function: string; readonly report: SimulationReport }>,
+  live: string, uri: string, doc: Positions, settings: Settings): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const f of mergeInterleavingFindings(runs, live)) {
+    const d = findingToDiagnostic(f, uri, doc, settings);
+    if (d) out.push(d);
+  }
+  return out;
+}
+
+export class BackgroundSimulation {
+  private readonly running = new Map<string, CancellationTokenSource>();
+  /** Per document: the text and settings simulated last, and what came of it. */
+  private readonly cache = new Map<string, { key: string; diagnostics: Diagnostic[] }>();
+
+  constructor(
+    private readonly publisher: DiagnosticsPublisher,
+    private readonly status: StatusReporter,
+    private readonly logger: Logger,
+    private readonly simulate: typeof simulateFunction,
+  ) {}
+
+  /** An edit: the simulation of the old text is no longer wanted. */
+  cancel(uri: string): void {
+    this.running.get(uri)?.cancel();
+    this.running.delete(uri);
+  }
+
+  closed(uri: string): void {
+    this.cancel(uri);
+    this.cache.delete(uri);
+  }
+
+  analysed(doc: AnalysedDocument): void {
+    this.cancel(doc.uri);
+    const result = doc.result;
+    if (!result || !doc.settings.simulator.background) return;
+    const targets = cascadeFunctions(result.ledgerRows, doc.config);
+    if (targets.length === 0) return;
+    const key = `${fingerprint(result.text)}|${JSON.stringify(doc.settings.simulator)}|${JSON.stringify(doc.settings.severity)}|${JSON.stringify(doc.config)}`;
+    const cached = this.cache.get(doc.uri);
+    if (cached?.key === key) {
+      if (cached.diagnostics.length > 0) this.publisher.interleaving(doc.uri, doc.version, cached.diagnostics);
+      return;
+    }
+    const source = new CancellationTokenSource();
+    this.running.set(doc.uri, source);
+    void this.run(doc, targets, key, source).finally(() => {
+      if (this.running.get(doc.uri) === source) this.running.delete(doc.uri);
+      source.dispose();
+    });
+  }
+
+  private async run(doc: AnalysedDocument, targets: readonly string[], key: string, source: CancellationTokenSource): Promise<void> {
+    const token = source.token;
+    // The simulator runs in slices of the event loop that an edit cannot interrupt: wait
+    // until the typing pauses, so keystrokes never queue behind it.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, SIMULATE_WHEN_IDLE_MS);
+      token.onCancellationRequested(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (token.isCancellationRequested) return;
+    const end = this.status.begin('simulation', doc.uri);
+    const result = doc.result!;
+    const deadline = performance.now() + doc.settings.simulator.timeBudgetMs;
+    const runs: Array<{ function: string; report: SimulationReport }> = [];
+    try {
+      for (const [i, fn] of targets.entries()) {
+        if (token.isCancellationRequested) return;
+        // Equal shares of what is left, so one function cannot starve the others.
+        const share = Math.max(1, (deadline - performance.now()) / (targets.length - i));
+        runs.push({
+          function: fn,
+          report: await this.simulate({ ir: result.ir, ledgerRows: result.ledgerRows, summaries: result.summaries }, fn, {
+            timeBudgetMs: share,
+            maxPreemptions: doc.settings.simulator.maxPreemptions,
+            cancelled: () => token.isCancellationRequested,
+            config: doc.config,
+            builtWorldsOnly: true,
+          }),
+        });
+      }
+      if (token.isCancellationRequested) return;
+      const diagnostics = interleavingDiagnostics(runs, doc.config.vocabulary.liveCounter, doc.uri, doc.document, doc.settings);
+      this.cache.set(doc.uri, { key, diagnostics });
+      this.publisher.interleaving(doc.uri, doc.version, diagnostics);
+    } catch (err) {
+      this.logger.error(`background simulation of ${doc.uri} failed`, err);
+    } finally {
+      end();
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The language server with the simulator replaced by a prepared report (the
+ * JSON file named by JAILCHECK_FAKE_REPORT), so the background-simulation
+ * plumbing can be tested end to end while the simulator is a stub; or, with
+ * JAILCHECK_FAKE_REPORT=throw, by one that throws, for the server's error
+ * handling. Started by the tests as
+ * `node --import tsx test/lsp/fakeSimulatorServer.ts`.
+ */
+import * as fs from 'node:fs';
+import type { SimulationReport } from '../../simulator/src/sim/report';
+import { createServerConnection, startServer } from '../../server/src/lsp/server';
+
+const source = process.env.JAILCHECK_FAKE_REPORT!;
+const report = source === 'throw' ? undefined : JSON.parse(fs.readFileSync(source, 'utf8')) as SimulationReport;
+
+startServer(createServerConnection('stdio'), {
+  simulate: async (_ir, name) => {
+    if (!report) throw new Error(`simulator exploded on ${name}`);
+    return name === report.function ? report : { function: name, scenarios: [], elapsedMs: 0 };
+  },
+});
