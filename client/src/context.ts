@@ -74,7 +74,8 @@ export class JailcheckContext implements vscode.Disposable {
     };
     const config = vscode.workspace.getConfiguration('jailcheck');
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ language: 'c' }],
+      // C files are analysed; patches (.diff, .patch) are reviewed against the C file they name.
+      documentSelector: [{ language: 'c' }, { language: 'diff' }, { pattern: '**/*.{patch,diff}' }],
       outputChannel: this.log,
       // The parser is chosen once, when the server starts.
       initializationOptions: { parser: config.get<string>('parser', 'auto') },

@@ -1,10 +1,10 @@
 /**
- * "Review Patch…": the hook for the patch reviewer (its own issue). When the
- * server offers jailcheck.reviewPatch, this asks for a patch file and hands
- * it over with the C document in the active editor; the reviewer's work
- * decides the arguments' final shape and how the verdict is shown (here, for
- * now, in the output channel). Until then the command says plainly that
- * patch review is not available yet.
+ * "Review Patch…": asks for a patch file (a .diff, a .patch, or a mail that
+ * quotes one), has the server review it against the C file in the active
+ * editor (or, with none, the file the patch names in the workspace), and
+ * opens the patch beside it: the verdict is on the patch's lines as
+ * diagnostics — introduced findings on the `+` lines, fixed ones as
+ * information, the summary on the first line — and in a message.
  */
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest } from 'vscode-languageclient/node';
@@ -14,7 +14,7 @@ import type { JailcheckContext } from './context';
 export async function reviewPatch(ctx: JailcheckContext): Promise<void> {
   const client = ctx.running;
   if (!client || !ctx.hasServerCommand(ReviewPatchCommand.command)) {
-    void vscode.window.showInformationMessage('jailcheck: patch review is not available yet — this version of the jailcheck server does not offer it.');
+    void vscode.window.showWarningMessage('jailcheck: the server is not running, so the patch cannot be reviewed (Jailcheck: Restart Server, or see Jailcheck: Show Output).');
     return;
   }
   const picked = await vscode.window.showOpenDialog({
@@ -23,10 +23,16 @@ export async function reviewPatch(ctx: JailcheckContext): Promise<void> {
   });
   if (!picked?.[0]) return;
   const active = vscode.window.activeTextEditor?.document;
-  const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
-    command: ReviewPatchCommand.command,
-    arguments: [{ patchUri: picked[0].toString(), ...(active?.languageId === 'c' ? { documentUri: active.uri.toString() } : {}) }],
-  });
-  ctx.log.info(`patch review of ${picked[0].fsPath}:\n${JSON.stringify(result, null, 2)}`);
-  ctx.log.show(true);
+  const args: ReviewPatchCommand.Arguments = {
+    patchUri: picked[0].toString(), ...(active?.languageId === 'c' ? { baseUri: active.uri.toString() } : {}),
+  };
+  const verdict = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'jailcheck: reviewing the patch…' },
+    () => client.sendRequest(ExecuteCommandRequest.type, { command: ReviewPatchCommand.command, arguments: [args] }) as Promise<ReviewPatchCommand.Result>,
+  );
+  ctx.log.info(`patch review of ${picked[0].fsPath}: ${verdict.summary}`);
+  // Opened as a diff document, the patch is reviewed by the server like any open patch, against the same base.
+  await vscode.window.showTextDocument(picked[0], { viewColumn: vscode.ViewColumn.Beside, preview: false });
+  if (verdict.error) void vscode.window.showWarningMessage(`jailcheck: ${verdict.summary}`);
+  else void vscode.window.showInformationMessage(`jailcheck: the patch ${verdict.summary}`);
 }

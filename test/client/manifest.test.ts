@@ -49,9 +49,9 @@ test('the budgets an untrusted workspace cannot widen are real settings', () => 
   for (const key of UntrustedBaseline.budgetSettings) assert.ok(properties[`jailcheck.${key}`], key);
 });
 
-test('the extension starts from the client bundle on C files, on VS Code 1.91 or later, with its commands in the Jailcheck category', () => {
+test('the extension starts from the client bundle on C files and patches, on VS Code 1.91 or later, with its commands in the Jailcheck category', () => {
   assert.equal(manifest.main, './dist/client.js');
-  assert.deepEqual(manifest.activationEvents, ['onLanguage:c']);
+  assert.deepEqual(manifest.activationEvents, ['onLanguage:c', 'onLanguage:diff']);
   assert.equal(manifest.engines.vscode, '^1.91.0');
   const titles = manifest.contributes.commands.map((c) => `${c.category}: ${c.title}`);
   for (const t of ['Jailcheck: Simulate This Function', 'Jailcheck: Show Lock State at Cursor', 'Jailcheck: Restart Server', 'Jailcheck: Review Patch…']) {

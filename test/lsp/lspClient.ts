@@ -41,6 +41,8 @@ export interface ClientOptions {
   readonly configuration?: (items: Array<{ scopeUri?: string; section?: string }>) => unknown[];
   /** Advertise window.workDoneProgress. */
   readonly workDoneProgress?: boolean;
+  /** The workspace root (file URI); none by default. */
+  readonly rootUri?: string;
   /** Extra environment for the server process. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -86,7 +88,7 @@ export class LspClient {
     const client = new LspClient(options);
     await client.request('initialize', {
       processId: process.pid,
-      rootUri: null,
+      rootUri: options.rootUri ?? null,
       initializationOptions: options.initializationOptions,
       capabilities: {
         workspace: { configuration: options.configuration !== undefined },

@@ -6,6 +6,7 @@ import type { CodeLens, Connection } from 'vscode-languageserver/node';
 import type { AnalysisScheduler, AnalysedDocument } from './analysis';
 import { rangeOf } from './diagnostics';
 import type { Logger } from './logger';
+import type { PatchReviewFeature } from './patchReview';
 import { SimulateCommand } from './protocol';
 
 export function summaryTitle(paths: number, findings: number): string {
@@ -28,9 +29,12 @@ export function lensesOf(doc: AnalysedDocument): CodeLens[] {
 }
 
 export class CodeLensFeature {
-  constructor(connection: Connection, scheduler: AnalysisScheduler, logger: Logger) {
+  constructor(connection: Connection, scheduler: AnalysisScheduler, logger: Logger, review?: PatchReviewFeature) {
     connection.onCodeLens(async (params) => {
       try {
+        // A patch under review: its verdict, above the first line.
+        const verdict = review?.lenses(params.textDocument.uri) ?? [];
+        if (verdict.length > 0) return verdict;
         const doc = await scheduler.current(params.textDocument.uri);
         return doc ? lensesOf(doc) : null;
       } catch (err) {

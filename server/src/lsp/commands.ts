@@ -2,7 +2,8 @@
  * The server's commands (workspace/executeCommand):
  * - jailcheck.simulate: the simulator on one function (named, or the one at
  *   a position), with work-done progress and cancellation;
- * - jailcheck.lockStateAt: the hover's lock state as data.
+ * - jailcheck.lockStateAt: the hover's lock state as data;
+ * - jailcheck.reviewPatch: a patch file reviewed against a C file (see patchReview.ts).
  */
 import {
   CancellationToken, Connection, ErrorCodes, ExecuteCommandParams, ResponseError, WorkDoneProgressReporter,
@@ -15,10 +16,11 @@ import type { AnalysisScheduler } from './analysis';
 import { rangeOf } from './diagnostics';
 import { lockStateIn } from './hover';
 import type { Logger } from './logger';
-import { LockStateAtCommand, SimulateCommand } from './protocol';
+import type { PatchReviewFeature } from './patchReview';
+import { LockStateAtCommand, ReviewPatchCommand, SimulateCommand } from './protocol';
 import type { StatusReporter } from './status';
 
-export const SERVER_COMMANDS = [SimulateCommand.command, LockStateAtCommand.command];
+export const SERVER_COMMANDS = [SimulateCommand.command, LockStateAtCommand.command, ReviewPatchCommand.command];
 
 /** A request the user can fix: answered with this message, not logged as a bug. */
 function userError(message: string): ResponseError<void> {
@@ -42,6 +44,7 @@ export class CommandsFeature {
     private readonly status: StatusReporter,
     private readonly logger: Logger,
     private readonly simulate: typeof simulateFunction,
+    private readonly review?: PatchReviewFeature,
   ) {
     connection.onExecuteCommand(async (params, token, workDone) => {
       try {
@@ -50,6 +53,8 @@ export class CommandsFeature {
             return await this.simulateCommand(argumentOf<SimulateCommand.Arguments>(params), token, workDone);
           case LockStateAtCommand.command:
             return await this.lockStateAt(argumentOf<LockStateAtCommand.Arguments>(params));
+          case ReviewPatchCommand.command:
+            return await this.reviewPatch(params);
           default:
             return userError(`unknown command ${params.command}`);
         }
@@ -120,6 +125,15 @@ export class CommandsFeature {
       progress.done();
       end();
     }
+  }
+
+  private async reviewPatch(params: ExecuteCommandParams): Promise<ReviewPatchCommand.Result> {
+    const arg = params.arguments?.[0] as Partial<ReviewPatchCommand.Arguments> | undefined;
+    if (typeof arg?.patchUri !== 'string' || (arg.baseUri !== undefined && typeof arg.baseUri !== 'string')) {
+      throw userError(`${params.command} expects one argument: an object with a patchUri (and a baseUri)`);
+    }
+    if (!this.review) throw userError('patch review is not available in this server');
+    return this.review.reviewCommand(arg.patchUri, arg.baseUri);
   }
 
   private async lockStateAt(args: LockStateAtCommand.Arguments): Promise<LockStateAtCommand.Result> {

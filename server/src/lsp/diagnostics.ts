@@ -59,8 +59,15 @@ export function findingToDiagnostic(finding: Finding, uri: string, doc: Position
   };
 }
 
-/** The static checks' diagnostics of an analysed document. */
-export function staticDiagnostics(doc: AnalysedDocument): Diagnostic[] {
+/** Appended to the message of a finding that the file's HEAD version does not have. */
+export const NEW_SINCE_HEAD = ' (new since HEAD)';
+
+/**
+ * The static checks' diagnostics of an analysed document. With `newSinceHead`
+ * (the file is in git and HEAD's version was analysed), each says whether
+ * HEAD has it: `data.sinceHead` is "new" or "head", and new ones say so.
+ */
+export function staticDiagnostics(doc: AnalysedDocument, newSinceHead?: ReadonlySet<Finding>): Diagnostic[] {
   if (doc.skipped) {
     return [{
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
@@ -70,7 +77,11 @@ export function staticDiagnostics(doc: AnalysedDocument): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const f of doc.result?.findings ?? []) {
     const d = findingToDiagnostic(f, doc.uri, doc.document, doc.settings);
-    if (d) out.push(d);
+    if (!d) continue;
+    if (newSinceHead && f.rule !== 'parse-problem') {
+      const isNew = newSinceHead.has(f);
+      out.push({ ...d, message: isNew ? d.message + NEW_SINCE_HEAD : d.message, data: { ...d.data, sinceHead: isNew ? 'new' : 'head' } });
+    } else out.push(d);
   }
   return out;
 }
@@ -87,9 +98,17 @@ export class DiagnosticsPublisher {
   constructor(private readonly connection: Connection) {}
 
   /** A new analysis: its findings replace everything published for older versions. */
-  analysed(doc: AnalysedDocument): void {
-    const p: Published = { version: doc.version, static: staticDiagnostics(doc), interleaving: [] };
+  analysed(doc: AnalysedDocument, newSinceHead?: ReadonlySet<Finding>): void {
+    const p: Published = { version: doc.version, static: staticDiagnostics(doc, newSinceHead), interleaving: [] };
     this.byUri.set(doc.uri, p);
+    this.send(doc.uri, p);
+  }
+
+  /** The same analysis, its findings now compared with HEAD: the interleaving diagnostics stay. */
+  restated(doc: AnalysedDocument, newSinceHead?: ReadonlySet<Finding>): void {
+    const p = this.byUri.get(doc.uri);
+    if (!p || p.version !== doc.version) return;
+    p.static = staticDiagnostics(doc, newSinceHead);
     this.send(doc.uri, p);
   }
 

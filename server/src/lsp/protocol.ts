@@ -106,12 +106,20 @@ export namespace LockStateAtCommand {
 }
 
 /**
- * Command `jailcheck.reviewPatch`: reserved for the patch reviewer. The VS
- * Code client offers "Review Patch…" only when the server lists this command
- * in its `executeCommandProvider`.
+ * Command `jailcheck.reviewPatch`: review a patch file against a base C file
+ * (the one given, else the one the patch names, found in the workspace) and
+ * return the verdict. The patch's diagnostics are published for its URI, as
+ * for a patch document opened in the editor (language `diff`), which is
+ * reviewed the same way without the command.
  */
 export namespace ReviewPatchCommand {
   export const command = 'jailcheck.reviewPatch';
+  export interface Arguments {
+    readonly patchUri: string;
+    /** The C file to apply the patch to; by default the file the patch names. */
+    readonly baseUri?: string;
+  }
+  export type Result = import('./patchReview').PatchVerdict;
 }
 
 /**

@@ -9,15 +9,19 @@ import {
   TextDocuments, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { fileURLToPath } from 'node:url';
+import { AnalysisService } from '../analysisService';
 import { createParser, CParser } from '../parsing/parser';
 import { simulateFunction } from '../simulate';
-import { AnalysisScheduler } from './analysis';
+import { AnalysisScheduler, AnalysedDocument } from './analysis';
 import { CodeLensFeature } from './codeLens';
 import { CommandsFeature, SERVER_COMMANDS } from './commands';
 import { DiagnosticsPublisher } from './diagnostics';
+import { HeadBaseline } from './headBaseline';
 import { HoverFeature } from './hover';
 import { BackgroundSimulation } from './interleaving';
 import { Logger } from './logger';
+import { isPatchDocument, PatchReviewFeature } from './patchReview';
 import { SettingsStore } from './settings';
 import { StatusReporter } from './status';
 
@@ -40,6 +44,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const settings = new SettingsStore(connection, logger);
   let parser: CParser | undefined;
   let scheduler: AnalysisScheduler | undefined;
+  let review: PatchReviewFeature | undefined;
+  // The workspace folders at start (a folder added later is not searched).
+  let folders: string[] = [];
 
   connection.onInitialize(async (params) => {
     const pull = params.capabilities.workspace?.configuration === true;
@@ -51,22 +58,40 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       logger.error(`the ${startup.parser} tree-sitter binding did not load`, err);
       parser = await createParser('wasm');
     }
+    folders = workspaceFoldersOf(params);
     const status = new StatusReporter(connection, parser, logger);
     const publisher = new DiagnosticsPublisher(connection);
     const background = new BackgroundSimulation(publisher, status, logger, simulate);
-    scheduler = new AnalysisScheduler(parser, documents, settings, status, logger);
-    scheduler.onDidEdit((uri) => background.cancel(uri));
-    scheduler.onDidAnalyse((doc) => {
-      publisher.analysed(doc);
-      background.analysed(doc);
+    const service = AnalysisService.withParser(parser);
+    const s = new AnalysisScheduler(parser, documents, settings, status, logger);
+    scheduler = s;
+    // Findings new since HEAD: known once git has answered; the diagnostics are then published again.
+    const newSinceHead = (doc: AnalysedDocument) => (doc.result && doc.settings.compareWithHead && doc.settings.trusted
+      ? head.newFindings(doc.uri, doc.result.text, doc.result.findings, doc.config) : undefined);
+    const head = new HeadBaseline(service, logger, (uri) => {
+      const doc = s.latest(uri);
+      if (doc) publisher.restated(doc, newSinceHead(doc));
     });
-    new HoverFeature(connection, scheduler, logger);
-    new CodeLensFeature(connection, scheduler, logger);
-    const commands = new CommandsFeature(connection, scheduler, status, logger, simulate);
+    review = new PatchReviewFeature(connection, documents, settings, service, status, logger, () => folders);
+    const r = review;
+    s.onDidEdit((uri) => background.cancel(uri));
+    s.onDidAnalyse((doc) => {
+      publisher.analysed(doc, newSinceHead(doc));
+      background.analysed(doc);
+      r.baseEdited(doc.uri);
+      if (doc.result && doc.settings.compareWithHead && doc.settings.trusted) head.refresh(doc.uri, doc.config);
+    });
+    new HoverFeature(connection, s, logger);
+    new CodeLensFeature(connection, s, logger, r);
+    const commands = new CommandsFeature(connection, s, status, logger, simulate, r);
     commands.clientSupportsProgress = params.capabilities.window?.workDoneProgress === true;
-    const s = scheduler;
     documents.onDidClose((e) => {
+      if (isPatchDocument(e.document)) {
+        r.closed(e.document.uri);
+        return;
+      }
       s.close(e.document.uri);
+      head.forget(e.document.uri);
       background.closed(e.document.uri);
       publisher.closed(e.document.uri);
     });
@@ -83,7 +108,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
 
   // Fires on open too: the first analysis of a document is scheduled like any other.
-  documents.onDidChangeContent((e) => scheduler?.schedule(e.document.uri));
+  documents.onDidChangeContent((e) => {
+    if (isPatchDocument(e.document)) review?.schedule(e.document.uri);
+    else scheduler?.schedule(e.document.uri);
+  });
+
 
   connection.onDidChangeConfiguration((change) => {
     settings.changed(change.settings);
@@ -92,6 +121,20 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   documents.listen(connection);
   connection.listen();
+}
+
+function pathOf(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The workspace folders on disk (where "Review Patch" looks for the file a patch names). */
+function workspaceFoldersOf(params: { workspaceFolders?: Array<{ uri: string }> | null; rootUri?: string | null }): string[] {
+  const uris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  return uris.map(pathOf).filter((f): f is string => !!f);
 }
 
 /** A connection over the given transport, for `jailcheck lsp` and for this file run directly. */

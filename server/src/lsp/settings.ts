@@ -30,6 +30,10 @@ export interface Settings {
   readonly bounds: Bounds;
   readonly simulator: SimulatorSettings;
   readonly severity: Readonly<Partial<Record<RuleId, SeveritySetting>>>;
+  /** In a git checkout, tell findings new since HEAD from those HEAD already has. */
+  readonly compareWithHead: boolean;
+  /** False in an untrusted workspace (the client then sends the untrusted baseline): nothing is run, not even git. */
+  readonly trusted: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -39,6 +43,8 @@ export const DEFAULT_SETTINGS: Settings = {
   bounds: DEFAULT_BOUNDS,
   simulator: { background: true, timeBudgetMs: 2000, maxPreemptions: 2 },
   severity: {},
+  compareWithHead: true,
+  trusted: true,
 };
 
 const SEVERITIES: readonly SeveritySetting[] = ['error', 'warning', 'information', 'hint', 'off'];
@@ -104,6 +110,8 @@ export function readSettings(raw: unknown, base: Settings = DEFAULT_SETTINGS, pr
       maxPreemptions: int(sim.maxPreemptions, 'simulator.maxPreemptions', base.simulator.maxPreemptions, 0),
     },
     severity,
+    compareWithHead: typeof raw.compareWithHead === 'boolean' ? raw.compareWithHead : base.compareWithHead,
+    trusted: base.trusted,
   };
 }
 
@@ -123,7 +131,7 @@ function withBudget(s: Settings, key: UntrustedBaseline.BudgetSetting, value: nu
  */
 export function applyTrust(s: Settings, baseline: UntrustedBaseline.Values | undefined): Settings {
   if (!baseline) return s;
-  let out = s;
+  let out: Settings = { ...s, trusted: false };
   for (const key of UntrustedBaseline.budgetSettings) {
     const limit = baseline[key];
     if (typeof limit === 'number' && budgetOf(out, key) > limit) out = withBudget(out, key, limit);

@@ -1,0 +1,141 @@
+/**
+ * Findings new relative to HEAD. While a C file in a git checkout is being
+ * edited, its committed version is analysed once per blob and every finding
+ * of the working text is matched against HEAD's findings the way `jailcheck
+ * review` matches them (rule, function and the code the finding points at,
+ * not line numbers). A finding with no match in HEAD is new: its diagnostic
+ * says so ("new since HEAD") and carries `data.sinceHead: "new"`; the others
+ * carry `"head"`.
+ *
+ * git runs only in trusted workspaces: it reads the repository's own
+ * configuration, which can name programs for git to run. The check of
+ * HEAD's blob is asynchronous and at most once per REFRESH_MS per file, so
+ * typing never waits for git; when HEAD's version changes (a commit, a
+ * checkout), the document's diagnostics are published again.
+ */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Finding } from '../../../simulator/src/findings';
+import type { JailcheckConfig } from '../../../simulator/src/config';
+import type { AnalysisService } from '../analysisService';
+import { classify } from '../review/compare';
+import type { Logger } from './logger';
+
+/** How often a file's HEAD blob is looked up again. */
+export const REFRESH_MS = 5_000;
+const GIT_TIMEOUT_MS = 5_000;
+/** Larger HEAD versions are not analysed (the same limit as any input). */
+const MAX_BLOB_BYTES = 8 * 1024 * 1024;
+
+interface HeadVersion {
+  readonly blob: string;
+  readonly configKey: string;
+  readonly text: string;
+  readonly findings: readonly Finding[];
+}
+
+interface Entry {
+  checkedAt: number;
+  checking?: Promise<void>;
+  /** Undefined: not in git, not committed, or not looked up yet. */
+  head?: HeadVersion;
+}
+
+function git(cwd: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', ['-C', cwd, ...args], { timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_BLOB_BYTES, encoding: 'utf8', windowsHide: true },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+}
+
+export class HeadBaseline {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly service: AnalysisService,
+    private readonly logger: Logger,
+    /** Called when a document's HEAD version was (re)analysed: its diagnostics should be published again. */
+    private readonly changed: (uri: string) => void,
+  ) {}
+
+  /**
+   * The findings of `current` (the document's analysis of `text`) that HEAD
+   * does not have, or undefined when HEAD's version is not known (not a git
+   * file, untrusted workspace, not looked up yet).
+   */
+  newFindings(uri: string, text: string, current: readonly Finding[], config: JailcheckConfig): ReadonlySet<Finding> | undefined {
+    const head = this.entries.get(uri)?.head;
+    if (!head || head.configKey !== JSON.stringify(config)) return undefined;
+    const { introduced } = classify({ findings: head.findings, text: head.text }, { findings: current, text }, config);
+    return new Set(introduced);
+  }
+
+  /** Looks up HEAD's blob of the document's file when the last look is older than REFRESH_MS. */
+  refresh(uri: string, config: JailcheckConfig, now = Date.now()): void {
+    const file = fileOf(uri);
+    if (!file) return;
+    let entry = this.entries.get(uri);
+    if (!entry) {
+      entry = { checkedAt: 0 };
+      this.entries.set(uri, entry);
+    }
+    const configKey = JSON.stringify(config);
+    const stale = entry.head !== undefined && entry.head.configKey !== configKey;
+    if (entry.checking || (!stale && now - entry.checkedAt < REFRESH_MS)) return;
+    entry.checkedAt = now;
+    const e = entry;
+    e.checking = this.lookUp(uri, file, config, configKey, e).finally(() => {
+      e.checking = undefined;
+    });
+  }
+
+  /** The file's HEAD version, for tests and for whoever wants to wait for it. */
+  async settled(uri: string): Promise<void> {
+    await this.entries.get(uri)?.checking;
+  }
+
+  forget(uri: string): void {
+    this.entries.delete(uri);
+  }
+
+  private async lookUp(uri: string, file: string, config: JailcheckConfig, configKey: string, entry: Entry): Promise<void> {
+    const dir = path.dirname(file);
+    let blob: string;
+    try {
+      // `HEAD:./name` is relative to -C: no need to know the repository's root.
+      blob = (await git(dir, ['rev-parse', '--verify', '--quiet', `HEAD:./${path.basename(file)}`])).trim();
+    } catch {
+      // Not a git checkout, git missing, or the file is not in HEAD: nothing to compare with.
+      if (entry.head) {
+        entry.head = undefined;
+        this.changed(uri);
+      }
+      return;
+    }
+    if (entry.head?.blob === blob && entry.head.configKey === configKey) return;
+    try {
+      const size = Number((await git(dir, ['cat-file', '-s', blob])).trim());
+      if (!(size <= MAX_BLOB_BYTES)) return;
+      const text = await git(dir, ['cat-file', 'blob', blob]);
+      if (this.entries.get(uri) !== entry) return;
+      const t0 = performance.now();
+      const analysed = this.service.analyse(text, { config });
+      const findings = [...new Set([...analysed.findings, ...analysed.ledger.findings])];
+      entry.head = { blob, configKey, text: analysed.text, findings };
+      this.logger.info(`HEAD's ${path.basename(file)} (blob ${blob.slice(0, 10)}) analysed in ${(performance.now() - t0).toFixed(0)} ms: ${findings.length} findings to compare with`);
+      this.changed(uri);
+    } catch (err) {
+      this.logger.warn(`could not read HEAD's version of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+  }
+}
+
+/** The path of a file: URI; undefined for any other scheme (untitled, virtual workspaces). */
+export function fileOf(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Patch review in the editor, over the protocol: a .diff opened in the
+ * editor is applied to the kern_jail.c its header names in the workspace,
+ * and its verdict is published on the patch's own lines; and while a
+ * kern_jail.c in a git checkout is edited, findings HEAD does not have are
+ * marked as new. The server is the bundled dist/server.js, over stdio.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { example, readFixture, service } from '../helpers';
+import { LineIndex } from '../../server/src/lineIndex';
+import { patchAnchor, reviewPatch } from '../../server/src/review';
+import { Diagnostic, LspClient, PublishDiagnosticsParams } from './lspClient';
+
+const EXAMPLE = example();
+const QUIET = { debounceMs: 0, simulator: { background: false } };
+const INFORMATION = 3;
+const WARNING = 2;
+const ERROR = 1;
+
+/** The patch fixtures without their explanatory preamble (what a reviewer saves from the mail is the same). */
+const FIRST = readFixture('test/fixtures/patches/seed-first-patch.diff');
+const SECOND = readFixture('test/fixtures/patches/seed-second-patch.diff');
+const BROKEN = readFixture('test/fixtures/patches/does-not-apply.diff');
+
+function show(diagnostics: readonly Diagnostic[]): string {
+  return diagnostics.map((d) => `${d.range.start.line + 1} [${d.severity}] ${d.code}: ${d.message}`).join('\n') || '(none)';
+}
+
+/** A workspace holding the example where the seed's patches say it is. */
+function workspace(): { root: string; base: string } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-review-'));
+  const base = path.join(root, 'sys', 'kern', 'kern_jail.c');
+  fs.mkdirSync(path.dirname(base), { recursive: true });
+  fs.writeFileSync(base, EXAMPLE);
+  return { root, base };
+}
+
+async function start(root: string): Promise<LspClient> {
+  const client = await LspClient.start({ initializationOptions: QUIET, rootUri: pathToFileURL(root).href });
+  return client;
+}
+
+function openPatch(client: LspClient, uri: string, text: string): Promise<PublishDiagnosticsParams> {
+  const published = client.diagnostics(uri, 1, 60_000);
+  client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'diff', version: 1, text } });
+  return published;
+}
+
+/** The patch line a diagnostic is on, as written in the patch (quoting included). */
+function lineText(text: string, d: Diagnostic): string {
+  return new LineIndex(text).lineText(d.range.start.line + 1);
+}
+
+/** A patch line without its mail quoting: "+ if (tpr != pr)". */
+function unquoted(line: string): string {
+  return line.replace(/^(?:> ?)+/, '');
+}
+
+describe('a patch opened in the editor is reviewed against the workspace\'s kern_jail.c', () => {
+  let client: LspClient;
+  let ws: { root: string; base: string };
+  before(async () => {
+    ws = workspace();
+    client = await start(ws.root);
+  });
+  after(async () => {
+    assert.equal(await client.shutdown(), 0);
+    fs.rmSync(ws.root, { recursive: true, force: true });
+  });
+
+  test('the seed\'s first patch: a warning summary on line 1, and the double acquire and the lock held at return on + lines', async () => {
+    const uri = pathToFileURL(path.join(ws.root, 'first.diff')).href;
+    const published = await openPatch(client, uri, FIRST);
+    const [summary, ...rest] = published.diagnostics;
+    assert.equal(summary?.range.start.line, 0, show(published.diagnostics));
+    assert.equal(summary?.severity, WARNING);
+    assert.match(summary!.message, /^this patch fixes 0, introduces 2, leaves \d+ unchanged \(against sys\/kern\/kern_jail\.c\)$/);
+    const introduced = rest.filter((d) => d.message.startsWith('introduces: '));
+    assert.deepEqual(introduced.map((d) => d.code).sort(), ['lock-double-acquire', 'lock-held-at-return'], show(published.diagnostics));
+    for (const d of introduced) {
+      assert.equal(d.severity, ERROR);
+      const line = unquoted(lineText(FIRST, d));
+      assert.ok(line.startsWith('+'), `${d.code} is on a + line of the patch, not "${line}"`);
+    }
+    // Both are reported outside the hunk (the re-lock after the loop, the return): each is shown on
+    // the + line that stopped releasing the lock, and says where it is reported, as review does.
+    const result = reviewPatch(EXAMPLE, FIRST, { service: service(), baseName: 'kern_jail.c', simulate: false });
+    const twice = introduced.find((d) => d.code === 'lock-double-acquire')!;
+    assert.match(unquoted(lineText(FIRST, twice)), /^\+\s*mtx_unlock\(&tpr->pr_mtx\);/);
+    const at = new LineIndex(result.patchedText).position(result.introduced.find((f) => f.rule === 'lock-double-acquire')!.range.start).line;
+    assert.ok(twice.message.endsWith(`(reported at line ${at} of the patched file, outside the patch)`), twice.message);
+    assert.ok((twice.relatedInformation ?? []).length > 0, 'the path of the double acquire is related information');
+    assert.equal(rest.filter((d) => d.message.startsWith('fixes: ')).length, 0, 'the first patch fixes nothing');
+  });
+
+  test('the seed\'s second patch: an information summary, the asymmetry fixed, and on the line the jailcheck review anchors it to', async () => {
+    const uri = pathToFileURL(path.join(ws.root, 'second.patch')).href;
+    const published = await openPatch(client, uri, SECOND);
+    const [summary, ...rest] = published.diagnostics;
+    assert.equal(summary?.severity, INFORMATION, show(published.diagnostics));
+    assert.match(summary!.message, /^this patch fixes 1, introduces 0, /);
+    const fixed = rest.filter((d) => d.message.startsWith('fixes: '));
+    assert.deepEqual(fixed.map((d) => d.code), ['uref-parent-asymmetry'], show(published.diagnostics));
+    assert.equal(fixed[0]!.severity, INFORMATION);
+    // Where the command line's review puts the same finding.
+    const result = reviewPatch(EXAMPLE, SECOND, { service: service(), baseName: 'kern_jail.c', simulate: false });
+    const f = result.fixed.find((x) => x.rule === 'uref-parent-asymmetry')!;
+    const anchor = patchAnchor(result, 'base', new LineIndex(result.baseText).position(f.range.start).line)!;
+    assert.equal(fixed[0]!.range.start.line + 1, anchor.patchLine);
+    assert.equal(rest.filter((d) => d.message.startsWith('introduces: ')).length, 0);
+  });
+
+  test('the verdict is also a code lens above the first line', async () => {
+    const uri = pathToFileURL(path.join(ws.root, 'second.patch')).href;
+    const lenses = await client.request<Array<{ range: { start: { line: number } }; command: { title: string } }>>('textDocument/codeLens', { textDocument: { uri } });
+    assert.equal(lenses.length, 1);
+    assert.equal(lenses[0]!.range.start.line, 0);
+    assert.match(lenses[0]!.command.title, /^jailcheck: fixes 1, introduces 0, leaves \d+ unchanged \(against sys\/kern\/kern_jail\.c\)$/);
+  });
+
+  test('a patch that does not apply: one error on the failing hunk\'s header, naming the expected line; the base file is untouched', async () => {
+    const uri = pathToFileURL(path.join(ws.root, 'broken.diff')).href;
+    const published = await openPatch(client, uri, BROKEN);
+    assert.equal(published.diagnostics.length, 1, show(published.diagnostics));
+    const d = published.diagnostics[0]!;
+    assert.equal(d.severity, ERROR);
+    assert.match(d.message, /^hunk \d+ \(@@ [^)]*, line \d+ of broken\.diff\) does not apply to sys\/kern\/kern_jail\.c: /);
+    assert.match(unquoted(lineText(BROKEN, d)), /^@@ /, 'the error is on the hunk header');
+    assert.equal(fs.readFileSync(ws.base, 'utf8'), EXAMPLE);
+  });
+
+  test('an edit of the open base file reviews the open patch again, against the unsaved text', async () => {
+    const patchUri = pathToFileURL(path.join(ws.root, 'second.patch')).href;
+    const baseUri = pathToFileURL(ws.base).href;
+    await client.open(baseUri, EXAMPLE);
+    // A line the patch removes, changed in the editor and not saved: the patch no longer applies.
+    const edited = EXAMPLE.replace('if (--tpr->pr_uref > 0)', 'if (--tpr->pr_uref > 1)');
+    assert.notEqual(edited, EXAMPLE);
+    const again = client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (p) => p.uri === patchUri, 60_000);
+    client.notify('textDocument/didChange', { textDocument: { uri: baseUri, version: 2 }, contentChanges: [{ text: edited }] });
+    const published = await again;
+    assert.equal(published.diagnostics.length, 1, show(published.diagnostics));
+    assert.match(published.diagnostics[0]!.message, /does not apply to sys\/kern\/kern_jail\.c: expected "if \(--tpr->pr_uref > 0\)"/);
+    assert.equal(fs.readFileSync(ws.base, 'utf8'), EXAMPLE, 'the file on disk is not written');
+    // Back as it was: the verdict is back too.
+    const restored = client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (p) => p.uri === patchUri, 60_000);
+    client.notify('textDocument/didChange', { textDocument: { uri: baseUri, version: 3 }, contentChanges: [{ text: EXAMPLE }] });
+    assert.match((await restored).diagnostics[0]!.message, /^this patch fixes 1, introduces 0, /);
+    client.notify('textDocument/didClose', { textDocument: { uri: baseUri } });
+  });
+
+  test('jailcheck.reviewPatch reviews a patch file against the C file given and returns the verdict', async () => {
+    const file = path.join(ws.root, 'mail.txt');
+    fs.writeFileSync(file, FIRST);
+    const verdict = await client.request<{ fixed: number; introduced: number; summary: string; baseUri: string }>('workspace/executeCommand', {
+      command: 'jailcheck.reviewPatch', arguments: [{ patchUri: pathToFileURL(file).href, baseUri: pathToFileURL(ws.base).href }],
+    }, 60_000);
+    assert.equal(verdict.fixed, 0);
+    assert.equal(verdict.introduced, 2);
+    assert.equal(verdict.baseUri, pathToFileURL(ws.base).href);
+  });
+
+  test('a patch whose file is nowhere in the workspace gets one note saying what it looked for', async () => {
+    const uri = pathToFileURL(path.join(ws.root, 'other.diff')).href;
+    const other = FIRST.replace(/sys\/kern\/kern_jail\.c/g, 'sys/kern/kern_prison.c');
+    const published = await openPatch(client, uri, other);
+    assert.equal(published.diagnostics.length, 1, show(published.diagnostics));
+    assert.equal(published.diagnostics[0]!.severity, INFORMATION);
+    assert.match(published.diagnostics[0]!.message, /^no base file for this patch: it names sys\/kern\/kern_prison\.c(\.orig)?/);
+  });
+});
+
+describe('findings new since HEAD', () => {
+  let client: LspClient;
+  let repo: string;
+  before(async () => {
+    repo = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-head-'));
+    fs.writeFileSync(path.join(repo, 'kern_jail.c'), EXAMPLE);
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
+    git('init', '-q');
+    git('add', 'kern_jail.c');
+    git('commit', '-q', '-m', 'base');
+    client = await start(repo);
+  });
+  after(async () => {
+    assert.equal(await client.shutdown(), 0);
+    fs.rmSync(repo, { recursive: true, force: true });
+  });
+
+  test('a double unlock typed into a committed kern_jail.c is marked new; the asymmetry HEAD already has is not', async () => {
+    const uri = pathToFileURL(path.join(repo, 'kern_jail.c')).href;
+    // Version 1 is published at once; once git has answered, the same version is published again, compared.
+    const compared = client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics',
+      (p) => p.uri === uri && p.diagnostics.some((d) => (d as { data?: { sinceHead?: string } }).data?.sinceHead !== undefined), 60_000);
+    await client.open(uri, EXAMPLE);
+    const first = await compared;
+    assert.ok(first.diagnostics.every((d) => !d.message.endsWith('(new since HEAD)')), show(first.diagnostics));
+
+    const edited = EXAMPLE.replace('\t\tif (pr->pr_ref > 0) {\n\t\t\tmtx_unlock(&pr->pr_mtx);\n', '\t\tif (pr->pr_ref > 0) {\n\t\t\tmtx_unlock(&pr->pr_mtx);\n\t\t\tmtx_unlock(&pr->pr_mtx);\n');
+    assert.notEqual(edited, EXAMPLE);
+    const published = await client.change(uri, 2, { text: edited });
+    const marked = published.diagnostics as Array<Diagnostic & { data?: { sinceHead?: string } }>;
+    const fresh = marked.filter((d) => d.data?.sinceHead === 'new');
+    assert.ok(fresh.some((d) => d.code === 'lock-release-not-held' && d.range.start.line + 1 === edited.slice(0, edited.indexOf('\t\t\tmtx_unlock(&pr->pr_mtx);\n\t\t\tmtx_unlock')).split('\n').length + 1), show(marked));
+    // New means: not among HEAD's findings (here, version 1's, which is HEAD's text), matched by rule and message.
+    const inHead = new Set(first.diagnostics.map((d) => `${d.code} ${d.message}`));
+    for (const d of marked) {
+      const isNew = !inHead.has(`${d.code} ${d.message.replace(/ \(new since HEAD\)$/, '')}`);
+      assert.equal(d.data?.sinceHead, isNew ? 'new' : 'head', `${d.code} at line ${d.range.start.line + 1}`);
+      assert.equal(d.message.endsWith(' (new since HEAD)'), isNew);
+    }
+    const asymmetry = marked.find((d) => d.code === 'uref-parent-asymmetry');
+    assert.equal(asymmetry?.data?.sinceHead, 'head');
+    assert.ok(!asymmetry!.message.includes('new since HEAD'));
+  });
+});
+
+describe('a patch review with the simulator on (the editor\'s default)', () => {
+  test('the seed\'s second patch fixes the asymmetry and the revival counterexample, and introduces nothing', async () => {
+    const ws = workspace();
+    const client = await LspClient.start({ initializationOptions: { debounceMs: 0 }, rootUri: pathToFileURL(ws.root).href });
+    try {
+      const uri = pathToFileURL(path.join(ws.root, 'second.patch')).href;
+      const published = await openPatch(client, uri, SECOND);
+      assert.match(published.diagnostics[0]!.message, /^this patch fixes 2, introduces 0, /, show(published.diagnostics));
+      const fixed = published.diagnostics.filter((d) => d.message.startsWith('fixes: '));
+      assert.deepEqual(fixed.map((d) => d.code).sort(), ['interleaving-violation', 'uref-parent-asymmetry'], show(published.diagnostics));
+      assert.match(fixed.find((d) => d.code === 'interleaving-violation')!.message, /prison0\.pr_uref reached 0/);
+    } finally {
+      assert.equal(await client.shutdown(), 0);
+      fs.rmSync(ws.root, { recursive: true, force: true });
+    }
+  });
+});
