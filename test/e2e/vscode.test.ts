@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { example, lineOf } from '../helpers';
+import { example, lineOf, readFixture } from '../helpers';
 import { firstPatch } from '../fixtures/seed/patches';
 import { clearArtifacts, EditorSession, missingPrerequisites, openEditor, watchFor } from './codeServer';
 
@@ -18,6 +18,9 @@ const EXAMPLE = example();
 const PATCH1 = firstPatch(EXAMPLE);
 const EXAMPLE_FILE = 'kern_jail.c';
 const PATCH_FILE = 'kern_jail_first_patch.c';
+/** The seed's first patch as the mail quoted it; it names sys/kern/kern_jail.c, which is EXAMPLE_FILE with -p2. */
+const MAIL_PATCH = readFixture('test/fixtures/patches/seed-first-patch.diff');
+const MAIL_PATCH_FILE = 'first-patch-from-the-thread.diff';
 
 /** Opens a workspace file through Quick Open, as a person would, and waits for its tab. */
 async function openFile(page: Page, name: string): Promise<void> {
@@ -64,7 +67,7 @@ describe('jailcheck in VS Code (code-server)', () => {
     const missing = missingPrerequisites();
     assert.deepEqual(missing, [], missing.join('\n'));
     clearArtifacts();
-    session = await openEditor({ files: { [EXAMPLE_FILE]: EXAMPLE, [PATCH_FILE]: PATCH1 } });
+    session = await openEditor({ files: { [EXAMPLE_FILE]: EXAMPLE, [PATCH_FILE]: PATCH1, [MAIL_PATCH_FILE]: MAIL_PATCH } });
     page = session.page;
     console.log(`# start: ${JSON.stringify(session.timings)}`);
   });
@@ -185,5 +188,23 @@ describe('jailcheck in VS Code (code-server)', () => {
     await page.getByPlaceholder(/^Filter \(e\.g\. text/).fill('already holds it');
     await problem(page, 'pr->pr_mtx is acquired while this thread already holds it').waitFor({ timeout: 30_000 });
     await session.screenshot('05-restarted');
+  });
+
+  step('a patch from the mailing list, opened as a .diff, shows its verdict: the summary on line 1, the double acquire on its + line', async () => {
+    await page.keyboard.press('Control+1');
+    await openFile(page, MAIL_PATCH_FILE);
+    const filter = page.getByPlaceholder(/^Filter \(e\.g\. text/);
+    await filter.fill('this patch');
+    const summary = problem(page, /this patch fixes 0, introduces \d+, leaves \d+ unchanged \(against kern_jail\.c\)/);
+    await summary.waitFor({ timeout: 60_000 });
+    assert.match(await summary.innerText(), /\[Ln 1,/);
+    await filter.fill('introduces: pr->pr_mtx is acquired');
+    const double = problem(page, 'introduces: pr->pr_mtx is acquired while this thread already holds it');
+    await double.waitFor();
+    // Shown on the + line that stopped releasing the lock (the acquire itself is outside the hunk).
+    const plus = lineOf(MAIL_PATCH, 'mtx_unlock(&tpr->pr_mtx);', { after: 'if (tpr != pr)' });
+    assert.match(await double.innerText(), new RegExp(`lock-double-acquire.*\\[Ln ${plus},`, 's'));
+    await session.screenshot('06-patch-review');
+    await filter.fill('');
   });
 });
