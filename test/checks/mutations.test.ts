@@ -129,3 +129,17 @@ test('the modern-style fixture (refcount(9), PD_KILL, goto ladders, lock state i
   const found = problems(readFixture('test/fixtures/modern/kern_jail_modern.c'));
   assert.deepEqual(found, [], describe(found));
 });
+
+test('a double unlock typed into prison_deref() is reported there, and none of its callers reports the locks it hands over as still held', () => {
+  const text = edit(example(), '\t\tif (pr->pr_ref > 0) {\n\t\t\tmtx_unlock(&pr->pr_mtx);\n',
+    '\t\tif (pr->pr_ref > 0) {\n\t\t\tmtx_unlock(&pr->pr_mtx);\n\t\t\tmtx_unlock(&pr->pr_mtx);\n');
+  const found = only(text);
+  const twice = found.filter((f) => f.rule === 'lock-release-not-held');
+  assert.equal(twice.length, 1, describe(found));
+  assert.equal(twice[0]!.function, 'prison_deref');
+  assert.equal(twice[0]!.line, lineOf(text, 'mtx_unlock(&pr->pr_mtx);', { after: 'if (pr->pr_ref > 0) {', occurrence: 2 }));
+  assert.match(twice[0]!.message, /^pr->pr_mtx is released on a path where it is not held$/);
+  // prison_deref() promises to release what its flags describe: the paths the error stopped keep
+  // that promise for its callers, so the error is not echoed in every caller.
+  assert.deepEqual(found.filter((f) => f.function !== 'prison_deref').map((f) => `${f.function}: ${f.message}`), [], describe(found));
+});

@@ -12,7 +12,7 @@ import { Engine, ExitRecord, RunResult, WNode, flagParamOf, contractGroups } fro
 import { checkExits, entryCondition } from './exits';
 import type { Value } from './state';
 import { CallEnv, Outcome, Summary, outcomeOf } from './summaries';
-import { lockName, Transfer } from './transfer';
+import { FATAL, lockName, Transfer } from './transfer';
 
 export interface FunctionAnalysis {
   readonly name: string;
@@ -24,6 +24,8 @@ export interface FunctionAnalysis {
   readonly context: FunctionContext;
   readonly incomplete?: string;
   readonly exits: readonly ExitRecord[];
+  /** Where paths stopped at a fatal lock error (a double acquire, a release of a lock not held): the state before it. */
+  readonly cut?: readonly WNode[];
 }
 
 export interface FileAnalysis {
@@ -161,6 +163,7 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
   return {
     name: ctx.fn.name, findings, paths: exitRun.exits.length, points: run.points, context: ctx,
     incomplete: run.incomplete ?? exitRun.incomplete, exits: exitRun.exits, run,
+    cut: exitRun.findings.filter((x) => FATAL.has(x.finding.rule)).map((x) => x.node),
   };
 }
 
@@ -197,7 +200,7 @@ export class SummaryCache implements CallEnv {
     try {
       const ctx = contextFor(fn, this.config, this.facts);
       const result = analyzeFunction(ctx, this, {});
-      const summary = summaryFromExits(ctx, result.exits, this.config);
+      const summary = summaryFromExits(ctx, result.exits, this.config, result.cut);
       this.cache.set(key, summary);
       return summary;
     } finally {
@@ -212,12 +215,18 @@ export class SummaryCache implements CallEnv {
    */
   record(fn: FunctionIR, analysis: FunctionAnalysis): void {
     const key = `${fn.name}@${this.version(fn.name)}|`;
-    if (!this.cache.has(key)) this.cache.set(key, summaryFromExits(analysis.context, analysis.exits, this.config));
+    if (!this.cache.has(key)) this.cache.set(key, summaryFromExits(analysis.context, analysis.exits, this.config, analysis.cut));
   }
 }
 
-/** What the exits of a function's analysis mean to its callers. */
-export function summaryFromExits(ctx: FunctionContext, exits: readonly ExitRecord[], config: JailcheckConfig): Summary {
+/**
+ * What the exits of a function's analysis mean to its callers. `cut`: the
+ * paths that stopped at a fatal lock error. For a function that promises to
+ * release the locks its flags describe, each is also an outcome that keeps
+ * the promise, so that the error is reported once, in the function, and not
+ * again in every caller as the locks it would have released "still held".
+ */
+export function summaryFromExits(ctx: FunctionContext, exits: readonly ExitRecord[], config: JailcheckConfig, cut: readonly WNode[] = []): Summary {
   const fp = flagParamOf(ctx);
   const contractBits = new Map<string, Map<string, string>>();
   for (const g of contractGroups(ctx)) for (const c of g) contractBits.set(c.bit, new Map([[c.key, c.bit]]));
@@ -228,6 +237,12 @@ export function summaryFromExits(ctx: FunctionContext, exits: readonly ExitRecor
   for (const e of exits) {
     const o = outcomeOf(e.node.state, e.ret, fp, contractBits, promises);
     outcomes.set(o.signature, o);
+  }
+  if (promises) {
+    for (const node of cut) {
+      const o = outcomeOf(node.state, { k: 'unknown' }, fp, contractBits, true);
+      outcomes.set(o.signature, o);
+    }
   }
   return { params: ctx.fn.params.map((p) => p.name), flagParam: fp, outcomes: [...outcomes.values()] };
 }

@@ -113,7 +113,8 @@ function forgetFacts(s: AState, prefix: string): AState {
   return facts ? { ...s, facts } : s;
 }
 
-const FATAL = new Set<string>(['lock-double-acquire', 'lock-release-not-held', 'lock-wrong-mode', 'lock-assert-fails', 'lock-contract-violated']);
+/** Lock errors after which a path does not go on (see Transfer.apply). */
+export const FATAL = new Set<string>(['lock-double-acquire', 'lock-release-not-held', 'lock-wrong-mode', 'lock-assert-fails', 'lock-contract-violated']);
 
 export class Transfer {
   /**
