@@ -61,6 +61,11 @@ export class AnalysisService {
     return new AnalysisService(parser);
   }
 
+  /** Frees the text's syntax tree (with the WebAssembly parser it is not garbage-collected); `analysed.tree` is unusable after. */
+  release(analysed: AnalysedText): void {
+    this.parser.release(analysed.tree);
+  }
+
   get backend(): CParser['backend'] {
     return this.parser.backend;
   }
@@ -71,7 +76,9 @@ export class AnalysisService {
     const text = prepareKernelSource(source, config.vocabulary.defines);
     const tree = this.parser.parse(text);
     const t1 = performance.now();
-    const ir = extractFile(tree.rootNode, text, { vocabulary: config.vocabulary, reparse: regionParser(this.parser) });
+    const regions = regionParser(this.parser);
+    const ir = extractFile(tree.rootNode, text, { vocabulary: config.vocabulary, reparse: regions });
+    regions.release();
     const t2 = performance.now();
     const analysis = analyzeFile(ir, config, { recordPoints: options.recordPoints, only: options.only });
     const t3 = performance.now();

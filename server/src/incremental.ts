@@ -129,6 +129,7 @@ export class DocumentAnalyzer {
       reextracted++;
       return { text: slice, start: site.start, ir: extractFunction(site, text, { vocabulary: this.config.vocabulary, reparse }) };
     });
+    reparse.release();
     const t2 = performance.now();
 
     const defines = fileDefinesOf(this.tree.rootNode);
@@ -208,7 +209,10 @@ export class DocumentAnalyzer {
       startIndex: start, oldEndIndex: oldEnd, newEndIndex: newEnd,
       startPosition: pointAt(prev, start), oldEndPosition: pointAt(prev, oldEnd), newEndPosition: pointAt(text, newEnd),
     });
-    return this.parser.parse(text, old);
+    const tree = this.parser.parse(text, old);
+    // Nothing keeps the old tree's nodes (the IR is plain data): free it (see CParser.release).
+    this.parser.release(old);
+    return tree;
   }
 
   /** For each function: its text's fingerprint and those of every function it calls, transitively. */

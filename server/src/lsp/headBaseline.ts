@@ -121,6 +121,7 @@ export class HeadBaseline {
       if (this.entries.get(uri) !== entry) return;
       const t0 = performance.now();
       const analysed = this.service.analyse(text, { config });
+      this.service.release(analysed);
       const findings = [...new Set([...analysed.findings, ...analysed.ledger.findings])];
       entry.head = { blob, configKey, text: analysed.text, findings };
       this.logger.info(`HEAD's ${path.basename(file)} (blob ${blob.slice(0, 10)}) analysed in ${(performance.now() - t0).toFixed(0)} ms: ${findings.length} findings to compare with`);

@@ -21,6 +21,13 @@ export interface CParser {
    * keeping the file's offsets.
    */
   parse(text: string, previous?: SyntaxTree, ranges?: readonly TextRange[]): SyntaxTree;
+  /**
+   * Frees a tree no longer needed. web-tree-sitter's trees live in the
+   * WebAssembly heap, which JavaScript's garbage collector does not see: a
+   * language server that re-parses on every edit must free the old tree or
+   * grow without bound. Native trees are freed by the garbage collector.
+   */
+  release(tree: SyntaxTree): void;
 }
 
 export interface TextRange {
@@ -53,6 +60,7 @@ function loadNative(): CParser {
         ...(ranges ? { includedRanges: [...ranges] } : {}),
       });
     },
+    release() {},
   };
 }
 
@@ -88,6 +96,9 @@ async function loadWasm(reason?: string): Promise<CParser> {
         ranges ? { includedRanges: [...ranges] } : undefined);
       if (!tree) throw new Error('web-tree-sitter returned no tree');
       return tree as unknown as SyntaxTree;
+    },
+    release(tree) {
+      (tree as unknown as import('web-tree-sitter').Tree).delete();
     },
   };
 }

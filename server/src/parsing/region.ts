@@ -4,7 +4,7 @@
  * parse could not read in context.
  */
 import type { CParser } from './parser';
-import type { Point, SyntaxNode } from './syntax';
+import type { Point, SyntaxNode, SyntaxTree } from './syntax';
 
 export type RegionParser = (text: string, start: number, end: number) => SyntaxNode;
 
@@ -18,8 +18,22 @@ function pointAt(text: string, offset: number): Point {
   return { row, column: offset - lineStart };
 }
 
-export function regionParser(parser: CParser): RegionParser {
-  return (text, start, end) => parser.parse(text, undefined, [{
-    startIndex: start, endIndex: end, startPosition: pointAt(text, start), endPosition: pointAt(text, end),
-  }]).rootNode;
+/**
+ * A region parser, and `release()` to free the trees it made once what was
+ * read from them has been copied out (the IR is plain data; see CParser.release).
+ */
+export function regionParser(parser: CParser): RegionParser & { release(): void } {
+  const trees: SyntaxTree[] = [];
+  const parse = (text: string, start: number, end: number): SyntaxNode => {
+    const tree = parser.parse(text, undefined, [{
+      startIndex: start, endIndex: end, startPosition: pointAt(text, start), endPosition: pointAt(text, end),
+    }]);
+    trees.push(tree);
+    return tree.rootNode;
+  };
+  return Object.assign(parse, {
+    release(): void {
+      for (const t of trees.splice(0)) parser.release(t);
+    },
+  });
 }

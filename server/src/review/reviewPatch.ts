@@ -103,8 +103,11 @@ function compareVersions(baseText: string, applied: AppliedPatch, quoteDepth: nu
     ...applied.baseLines.flatMap((f, i) => (f.kind === 'removed' ? [{ version: 'base' as const, line: i + 1, text: baseLines[i] ?? '' }] : [])),
     ...applied.patchedLines.flatMap((o, i) => (o.kind === 'added' ? [{ version: 'patched' as const, line: i + 1, text: patchedLines[i] ?? '' }] : [])),
   ];
-  const sitesOf = (text: string): Array<{ name: string; start: number; end: number }> =>
-    service.analyse(text, { config, only: new Set() }).ir.sites.map((s) => ({ name: s.name, start: s.start, end: s.end }));
+  const sitesOf = (text: string): Array<{ name: string; start: number; end: number }> => {
+    const a = service.analyse(text, { config, only: new Set() });
+    service.release(a);
+    return a.ir.sites.map((s) => ({ name: s.name, start: s.start, end: s.end }));
+  };
   const extents = { base: functionExtents(baseText, sitesOf(baseText)), patched: functionExtents(applied.text, sitesOf(applied.text)) };
   const touched = touchedScope(changes, extents);
   const wholeFile = touched.outside.length > 0;
@@ -115,6 +118,9 @@ function compareVersions(baseText: string, applied: AppliedPatch, quoteDepth: nu
   const simulate = options.simulate ?? true;
   const before = service.analyse(baseText, { config, only, simulate });
   const after = service.analyse(applied.text, { config, only, simulate });
+  // Only findings are kept (plain data): the trees can go.
+  service.release(before);
+  service.release(after);
   // The ledger's findings are the whole file's: those the service left out (they point at no
   // touched function) are still compared, so that one that stops pointing at the patch is not fixed.
   const everything = (a: typeof before): Finding[] => [...new Set([...a.findings, ...a.ledger.findings])];
