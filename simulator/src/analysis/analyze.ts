@@ -122,7 +122,9 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
   const add = (f: Finding, subject: string): void => {
     // One report per place and problem: the same decrement seen on several ancestors is one finding.
     const id = `${f.rule}@${f.range.start}:${subject}`;
-    const same = `${f.rule}@${f.range.start}:${f.message}`;
+    // "pr->pr_mtx (that is, pr->pr_parent->pr_mtx) is released…": the same line seen on each
+    // trip of a loop that walks up the hierarchy is one problem, reported for the first trip.
+    const same = `${f.rule}@${f.range.start}:${f.message.replace(/ \(that is, [^)]*\)/, '')}`;
     if (seen.has(id) || seen.has(same)) return;
     seen.add(id);
     seen.add(same);

@@ -70,6 +70,16 @@ function isAncestorKey(key: string): boolean {
 }
 
 /**
+ * The lock of "an ancestor further up than the analysis names" (`p:pr^*`):
+ * one key for many objects, so whether this path took or dropped it says
+ * nothing certain about the next one it names. Named ancestors (`pr^1`, the
+ * parent) are single objects, and a path knows their locks like any other.
+ */
+function isBlurredKey(key: string): boolean {
+  return key.includes('^*');
+}
+
+/**
  * Only changes to counters of objects the caller can see (a parameter's, a
  * global's) are kept as changes: the path-pair check and callers' summaries
  * use nothing else, and a local object's changes would only split paths.
@@ -178,7 +188,7 @@ export class Transfer {
     }
     const locks = new Map(s.locks);
     locks.set(key, hold);
-    if (isAncestorKey(key) || s.known.has(key)) return { ...s, locks };
+    if (isBlurredKey(key) || s.known.has(key)) return { ...s, locks };
     const known = new Set(s.known);
     known.add(key);
     return { ...s, locks, known };
@@ -193,8 +203,9 @@ export class Transfer {
           rule: 'lock-release-not-held', range, subject: key,
           message: `${lockDisplay(this.ctx, key, written)} is ${what} on a path where it is not held`,
         });
-      } else if (existedAtEntry(lockKeyObject(key))) {
+      } else if (!isBlurredKey(key) && existedAtEntry(lockKeyObject(key))) {
         // Released without being taken on this path: the caller must hold it. Record the precondition.
+        // (Not for "an ancestor further up": one key for many objects, it cannot be a precondition.)
         const entryHeld = new Map(s.entryHeld);
         entryHeld.set(key, mode ?? 'exclusive');
         state = { ...s, entryHeld };
@@ -207,7 +218,7 @@ export class Transfer {
     }
     const locks = new Map(state.locks);
     locks.delete(key);
-    if (isAncestorKey(key) || state.known.has(key)) return { ...state, locks };
+    if (isBlurredKey(key) || state.known.has(key)) return { ...state, locks };
     const known = new Set(state.known);
     known.add(key);
     return { ...state, locks, known };
