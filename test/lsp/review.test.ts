@@ -238,3 +238,37 @@ describe('a patch review with the simulator on (the editor\'s default)', () => {
     }
   });
 });
+
+describe('interleaving findings new since HEAD', () => {
+  test('with the seed\'s first patch typed over a committed example, its lock recursion is new and the revival counterexample is HEAD\'s', async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-head-sim-'));
+    fs.writeFileSync(path.join(repo, 'kern_jail.c'), EXAMPLE);
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
+    git('init', '-q');
+    git('add', 'kern_jail.c');
+    git('commit', '-q', '-m', 'base');
+    const client = await LspClient.start({ initializationOptions: { debounceMs: 0 }, rootUri: pathToFileURL(repo).href });
+    try {
+      const uri = pathToFileURL(path.join(repo, 'kern_jail.c')).href;
+      const patched = reviewPatch(EXAMPLE, FIRST, { service: service(), baseName: 'kern_jail.c', simulate: false }).patchedText;
+      type Marked = Diagnostic & { data?: { sinceHead?: string } };
+      const interleavings = (p: PublishDiagnosticsParams) => (p.diagnostics as Marked[]).filter((d) => d.code === 'interleaving-violation');
+      // Published once the working text's simulation and HEAD's are both done, and compared.
+      const compared = client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics',
+        (p) => p.uri === uri && interleavings(p).length > 0 && interleavings(p).every((d) => d.data?.sinceHead !== undefined), 90_000);
+      client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text: patched } });
+      const published = interleavings(await compared);
+      const recursion = published.find((d) => /A\.pr_mtx is already held by this thread/.test(d.message));
+      assert.ok(recursion, show(published));
+      assert.equal(recursion.data?.sinceHead, 'new');
+      assert.ok(recursion.message.endsWith(' (new since HEAD)'));
+      const revival = published.find((d) => /prison0\.pr_uref reached 0/.test(d.message));
+      assert.ok(revival, show(published));
+      assert.equal(revival.data?.sinceHead, 'head');
+      assert.ok(!revival.message.includes('new since HEAD'));
+    } finally {
+      assert.equal(await client.shutdown(), 0);
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});

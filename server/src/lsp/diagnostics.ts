@@ -62,6 +62,13 @@ export function findingToDiagnostic(finding: Finding, uri: string, doc: Position
 /** Appended to the message of a finding that the file's HEAD version does not have. */
 export const NEW_SINCE_HEAD = ' (new since HEAD)';
 
+/** The diagnostic of `f`, saying whether HEAD has the finding (when HEAD's findings are known). */
+export function markedSinceHead(d: Diagnostic, f: Finding, newSinceHead: ReadonlySet<Finding> | undefined): Diagnostic {
+  if (!newSinceHead || f.rule === 'parse-problem') return d;
+  const isNew = newSinceHead.has(f);
+  return { ...d, message: isNew ? d.message + NEW_SINCE_HEAD : d.message, data: { ...(d.data as object), sinceHead: isNew ? 'new' : 'head' } };
+}
+
 /**
  * The static checks' diagnostics of an analysed document. With `newSinceHead`
  * (the file is in git and HEAD's version was analysed), each says whether
@@ -77,11 +84,7 @@ export function staticDiagnostics(doc: AnalysedDocument, newSinceHead?: Readonly
   const out: Diagnostic[] = [];
   for (const f of doc.result?.findings ?? []) {
     const d = findingToDiagnostic(f, doc.uri, doc.document, doc.settings);
-    if (!d) continue;
-    if (newSinceHead && f.rule !== 'parse-problem') {
-      const isNew = newSinceHead.has(f);
-      out.push({ ...d, message: isNew ? d.message + NEW_SINCE_HEAD : d.message, data: { ...d.data, sinceHead: isNew ? 'new' : 'head' } });
-    } else out.push(d);
+    if (d) out.push(markedSinceHead(d, f, newSinceHead));
   }
   return out;
 }

@@ -12,14 +12,21 @@
  * HEAD's blob is asynchronous and at most once per REFRESH_MS per file, so
  * typing never waits for git; when HEAD's version changes (a commit, a
  * checkout), the document's diagnostics are published again.
+ *
+ * With background simulation on, HEAD's built-in scenarios are simulated
+ * too, once per blob, in the background (one scenario at a time, as for the
+ * working text), so that interleaving diagnostics are compared as well.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding } from '../../../simulator/src/findings';
 import type { JailcheckConfig } from '../../../simulator/src/config';
+import type { SimulationReport } from '../../../simulator/src/sim/report';
 import type { AnalysisService } from '../analysisService';
+import { cascadeFunctions, mergeInterleavingFindings } from '../interleavings';
 import { classify } from '../review/compare';
+import type { simulateFunction } from '../simulate';
 import type { Logger } from './logger';
 
 /** How often a file's HEAD blob is looked up again. */
@@ -33,6 +40,14 @@ interface HeadVersion {
   readonly configKey: string;
   readonly text: string;
   readonly findings: readonly Finding[];
+  /** HEAD's interleaving findings, once its simulation is done (with background simulation on). */
+  interleaving?: readonly Finding[];
+}
+
+/** The background simulation's settings, when it is on. */
+export interface HeadSimulation {
+  readonly timeBudgetMs: number;
+  readonly maxPreemptions: number;
 }
 
 interface Entry {
@@ -57,6 +72,7 @@ export class HeadBaseline {
     private readonly logger: Logger,
     /** Called when a document's HEAD version was (re)analysed: its diagnostics should be published again. */
     private readonly changed: (uri: string) => void,
+    private readonly simulate?: typeof simulateFunction,
   ) {}
 
   /**
@@ -64,15 +80,17 @@ export class HeadBaseline {
    * does not have, or undefined when HEAD's version is not known (not a git
    * file, untrusted workspace, not looked up yet).
    */
-  newFindings(uri: string, text: string, current: readonly Finding[], config: JailcheckConfig): ReadonlySet<Finding> | undefined {
+  newFindings(uri: string, text: string, current: readonly Finding[], config: JailcheckConfig, kind: 'static' | 'interleaving' = 'static'): ReadonlySet<Finding> | undefined {
     const head = this.entries.get(uri)?.head;
-    if (!head || head.configKey !== JSON.stringify(config)) return undefined;
-    const { introduced } = classify({ findings: head.findings, text: head.text }, { findings: current, text }, config);
+    if (!head || !head.configKey.startsWith(JSON.stringify(config))) return undefined;
+    const theirs = kind === 'static' ? head.findings : head.interleaving;
+    if (!theirs) return undefined;
+    const { introduced } = classify({ findings: theirs, text: head.text }, { findings: current, text }, config);
     return new Set(introduced);
   }
 
   /** Looks up HEAD's blob of the document's file when the last look is older than REFRESH_MS. */
-  refresh(uri: string, config: JailcheckConfig, now = Date.now()): void {
+  refresh(uri: string, config: JailcheckConfig, simulation?: HeadSimulation, now = Date.now()): void {
     const file = fileOf(uri);
     if (!file) return;
     let entry = this.entries.get(uri);
@@ -80,12 +98,12 @@ export class HeadBaseline {
       entry = { checkedAt: 0 };
       this.entries.set(uri, entry);
     }
-    const configKey = JSON.stringify(config);
+    const configKey = `${JSON.stringify(config)}|${JSON.stringify(simulation ?? null)}`;
     const stale = entry.head !== undefined && entry.head.configKey !== configKey;
     if (entry.checking || (!stale && now - entry.checkedAt < REFRESH_MS)) return;
     entry.checkedAt = now;
     const e = entry;
-    e.checking = this.lookUp(uri, file, config, configKey, e).finally(() => {
+    e.checking = this.lookUp(uri, file, config, configKey, e, simulation).finally(() => {
       e.checking = undefined;
     });
   }
@@ -99,7 +117,7 @@ export class HeadBaseline {
     this.entries.delete(uri);
   }
 
-  private async lookUp(uri: string, file: string, config: JailcheckConfig, configKey: string, entry: Entry): Promise<void> {
+  private async lookUp(uri: string, file: string, config: JailcheckConfig, configKey: string, entry: Entry, simulation?: HeadSimulation): Promise<void> {
     const dir = path.dirname(file);
     let blob: string;
     try {
@@ -123,8 +141,28 @@ export class HeadBaseline {
       const analysed = this.service.analyse(text, { config });
       this.service.release(analysed);
       const findings = [...new Set([...analysed.findings, ...analysed.ledger.findings])];
-      entry.head = { blob, configKey, text: analysed.text, findings };
+      const head: HeadVersion = { blob, configKey, text: analysed.text, findings };
+      entry.head = head;
       this.logger.info(`HEAD's ${path.basename(file)} (blob ${blob.slice(0, 10)}) analysed in ${(performance.now() - t0).toFixed(0)} ms: ${findings.length} findings to compare with`);
+      this.changed(uri);
+      if (!simulation || !this.simulate) return;
+      // HEAD's built-in scenarios, as the background simulation runs them for the working text.
+      const t1 = performance.now();
+      const source = { ir: analysed.ir, ledgerRows: analysed.ledger.rows, summaries: analysed.analysis.summaries };
+      const targets = cascadeFunctions(analysed.ledger.rows, config);
+      const deadline = t1 + simulation.timeBudgetMs;
+      const runs: Array<{ function: string; report: SimulationReport }> = [];
+      for (const [i, fn] of targets.entries()) {
+        if (entry.head !== head || !this.entries.has(uri)) return;
+        const share = Math.max(1, (deadline - performance.now()) / (targets.length - i));
+        runs.push({ function: fn, report: await this.simulate(source, fn, {
+          timeBudgetMs: share, maxPreemptions: simulation.maxPreemptions, config, builtWorldsOnly: true,
+          cancelled: () => entry.head !== head,
+        }) });
+      }
+      if (entry.head !== head) return;
+      head.interleaving = mergeInterleavingFindings(runs, config.vocabulary.liveCounter);
+      this.logger.info(`HEAD's ${path.basename(file)} simulated in ${(performance.now() - t1).toFixed(0)} ms: ${head.interleaving.length} interleaving findings to compare with`);
       this.changed(uri);
     } catch (err) {
       this.logger.warn(`could not read HEAD's version of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);

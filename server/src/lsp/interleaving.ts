@@ -14,7 +14,8 @@ import type { SimulationReport } from '../../../simulator/src/sim/report';
 import { fingerprint } from '../incremental';
 import { cascadeFunctions, mergeInterleavingFindings } from '../interleavings';
 import type { simulateFunction } from '../simulate';
-import { findingToDiagnostic, Positions } from './diagnostics';
+import type { Finding } from '../../../simulator/src/findings';
+import { findingToDiagnostic, markedSinceHead, Positions } from './diagnostics';
 import type { Settings } from './settings';
 import type { AnalysedDocument } from './analysis';
 import type { DiagnosticsPublisher } from './diagnostics';
@@ -27,25 +28,49 @@ export const SIMULATE_WHEN_IDLE_MS = 750;
 /** The diagnostics of simulation reports, one per place and broken invariant (as `jailcheck check` reports them). */
 export function interleavingDiagnostics(runs: ReadonlyArray<{ readonly function: string; readonly report: SimulationReport }>,
   live: string, uri: string, doc: Positions, settings: Settings): Diagnostic[] {
+  return diagnosticsOf(mergeInterleavingFindings(runs, live), uri, doc, settings);
+}
+
+function diagnosticsOf(findings: readonly Finding[], uri: string, doc: Positions, settings: Settings, newSinceHead?: ReadonlySet<Finding>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const f of mergeInterleavingFindings(runs, live)) {
+  for (const f of findings) {
     const d = findingToDiagnostic(f, uri, doc, settings);
-    if (d) out.push(d);
+    if (d) out.push(markedSinceHead(d, f, newSinceHead));
   }
   return out;
 }
 
+/** Which of a document's interleaving findings HEAD does not have; undefined when HEAD's are not known. */
+export type InterleavingSinceHead = (doc: AnalysedDocument, findings: readonly Finding[]) => ReadonlySet<Finding> | undefined;
+
 export class BackgroundSimulation {
   private readonly running = new Map<string, CancellationTokenSource>();
   /** Per document: the text and settings simulated last, and what came of it. */
-  private readonly cache = new Map<string, { key: string; diagnostics: Diagnostic[] }>();
+  private readonly cache = new Map<string, { key: string; findings: Finding[] }>();
 
   constructor(
     private readonly publisher: DiagnosticsPublisher,
     private readonly status: StatusReporter,
     private readonly logger: Logger,
     private readonly simulate: typeof simulateFunction,
+    private readonly sinceHead: InterleavingSinceHead = () => undefined,
   ) {}
+
+  /** HEAD's findings became known or changed: publish the document's interleaving diagnostics again, compared. */
+  restate(doc: AnalysedDocument): void {
+    const cached = this.cache.get(doc.uri);
+    if (!cached || cached.key !== this.keyOf(doc) || cached.findings.length === 0) return;
+    this.publisher.interleaving(doc.uri, doc.version, this.diagnostics(doc, cached.findings));
+  }
+
+  private diagnostics(doc: AnalysedDocument, findings: readonly Finding[]): Diagnostic[] {
+    return diagnosticsOf(findings, doc.uri, doc.document, doc.settings, this.sinceHead(doc, findings));
+  }
+
+  private keyOf(doc: AnalysedDocument): string | undefined {
+    if (!doc.result) return undefined;
+    return `${fingerprint(doc.result.text)}|${JSON.stringify(doc.settings.simulator)}|${JSON.stringify(doc.settings.severity)}|${JSON.stringify(doc.config)}`;
+  }
 
   /** An edit: the simulation of the old text is no longer wanted. */
   cancel(uri: string): void {
@@ -64,10 +89,10 @@ export class BackgroundSimulation {
     if (!result || !doc.settings.simulator.background) return;
     const targets = cascadeFunctions(result.ledgerRows, doc.config);
     if (targets.length === 0) return;
-    const key = `${fingerprint(result.text)}|${JSON.stringify(doc.settings.simulator)}|${JSON.stringify(doc.settings.severity)}|${JSON.stringify(doc.config)}`;
+    const key = this.keyOf(doc)!;
     const cached = this.cache.get(doc.uri);
     if (cached?.key === key) {
-      if (cached.diagnostics.length > 0) this.publisher.interleaving(doc.uri, doc.version, cached.diagnostics);
+      if (cached.findings.length > 0) this.publisher.interleaving(doc.uri, doc.version, this.diagnostics(doc, cached.findings));
       return;
     }
     const source = new CancellationTokenSource();
@@ -111,9 +136,9 @@ export class BackgroundSimulation {
         });
       }
       if (token.isCancellationRequested) return;
-      const diagnostics = interleavingDiagnostics(runs, doc.config.vocabulary.liveCounter, doc.uri, doc.document, doc.settings);
-      this.cache.set(doc.uri, { key, diagnostics });
-      this.publisher.interleaving(doc.uri, doc.version, diagnostics);
+      const findings = mergeInterleavingFindings(runs, doc.config.vocabulary.liveCounter);
+      this.cache.set(doc.uri, { key, findings });
+      this.publisher.interleaving(doc.uri, doc.version, this.diagnostics(doc, findings));
     } catch (err) {
       this.logger.error(`background simulation of ${doc.uri} failed`, err);
     } finally {

@@ -61,8 +61,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     folders = workspaceFoldersOf(params);
     const status = new StatusReporter(connection, parser, logger);
     const publisher = new DiagnosticsPublisher(connection);
-    const background = new BackgroundSimulation(publisher, status, logger, simulate);
     const service = AnalysisService.withParser(parser);
+    const background = new BackgroundSimulation(publisher, status, logger, simulate,
+      (doc, findings) => (doc.result && doc.settings.compareWithHead && doc.settings.trusted
+        ? head.newFindings(doc.uri, doc.result.text, findings, doc.config, 'interleaving') : undefined));
     const s = new AnalysisScheduler(parser, documents, settings, status, logger);
     scheduler = s;
     // Findings new since HEAD: known once git has answered; the diagnostics are then published again.
@@ -70,8 +72,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       ? head.newFindings(doc.uri, doc.result.text, doc.result.findings, doc.config) : undefined);
     const head = new HeadBaseline(service, logger, (uri) => {
       const doc = s.latest(uri);
-      if (doc) publisher.restated(doc, newSinceHead(doc));
-    });
+      if (!doc) return;
+      publisher.restated(doc, newSinceHead(doc));
+      background.restate(doc);
+    }, simulate);
     review = new PatchReviewFeature(connection, documents, settings, service, status, logger, () => folders);
     const r = review;
     s.onDidEdit((uri) => background.cancel(uri));
@@ -79,7 +83,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       publisher.analysed(doc, newSinceHead(doc));
       background.analysed(doc);
       r.baseEdited(doc.uri);
-      if (doc.result && doc.settings.compareWithHead && doc.settings.trusted) head.refresh(doc.uri, doc.config);
+      if (doc.result && doc.settings.compareWithHead && doc.settings.trusted) {
+        const sim = doc.settings.simulator;
+        head.refresh(doc.uri, doc.config, sim.background ? { timeBudgetMs: sim.timeBudgetMs, maxPreemptions: sim.maxPreemptions } : undefined);
+      }
     });
     new HoverFeature(connection, s, logger);
     new CodeLensFeature(connection, s, logger, r);
