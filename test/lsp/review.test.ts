@@ -27,6 +27,7 @@ const ERROR = 1;
 const FIRST = readFixture('test/fixtures/patches/seed-first-patch.diff');
 const SECOND = readFixture('test/fixtures/patches/seed-second-patch.diff');
 const BROKEN = readFixture('test/fixtures/patches/does-not-apply.diff');
+const ALTERNATIVE = readFixture('test/fixtures/patches/alternative-fix.diff');
 
 function show(diagnostics: readonly Diagnostic[]): string {
   return diagnostics.map((d) => `${d.range.start.line + 1} [${d.severity}] ${d.code}: ${d.message}`).join('\n') || '(none)';
@@ -164,6 +165,25 @@ describe('a patch opened in the editor is reviewed against the workspace\'s kern
     assert.equal(verdict.fixed, 0);
     assert.equal(verdict.introduced, 2);
     assert.equal(verdict.baseUri, pathToFileURL(ws.base).href);
+  });
+
+  test('a patch that also changes a header is reviewed against kern_jail.c, not the header', async () => {
+    fs.mkdirSync(path.join(ws.root, 'sys', 'sys'), { recursive: true });
+    fs.writeFileSync(path.join(ws.root, 'sys', 'sys', 'jail.h'), '#define\tPR_PERSIST\t0x00000001\n');
+    const header = '--- a/sys/sys/jail.h\n+++ b/sys/sys/jail.h\n@@ -1 +1,2 @@\n #define\tPR_PERSIST\t0x00000001\n+#define\tPR_REVIVED\t0x00000002\n';
+    const both = header + ALTERNATIVE.slice(ALTERNATIVE.indexOf('--- ')).replace(/examples\/kern_jail_2011\.c/g, 'sys/kern/kern_jail.c');
+    const uri = pathToFileURL(path.join(ws.root, 'two-files.diff')).href;
+    const published = await openPatch(client, uri, both);
+    assert.match(published.diagnostics[0]!.message, /^this patch fixes 1, introduces 0, leaves \d+ unchanged \(against sys\/kern\/kern_jail\.c\)$/, show(published.diagnostics));
+    assert.deepEqual(published.diagnostics.filter((d) => d.message.startsWith('fixes: ')).map((d) => d.code), ['uref-parent-asymmetry']);
+  });
+
+  test('a .diff that is not a patch gets one error saying so', async () => {
+    const uri = pathToFileURL(path.join(ws.root, 'notes.diff')).href;
+    const published = await openPatch(client, uri, 'These are my notes on prison_deref(), not a patch.\n');
+    assert.equal(published.diagnostics.length, 1, show(published.diagnostics));
+    assert.equal(published.diagnostics[0]!.severity, ERROR);
+    assert.match(published.diagnostics[0]!.message, /^notes\.diff: no unified-diff hunk \(a line like "@@ -390,8 \+391,8 @@"\) found; is this a patch\?$/);
   });
 
   test('a patch whose file is nowhere in the workspace gets one note saying what it looked for', async () => {

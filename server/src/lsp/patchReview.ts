@@ -159,6 +159,12 @@ export class PatchReviewFeature {
 
   private reviewText(patchUri: string, patchText: string, doc: TextDocument | undefined, settings: Settings): Reviewed {
     const version = doc?.version ?? 0;
+    if (patchText.length > MAX_INPUT_BYTES) {
+      return {
+        version, diagnostics: [],
+        verdict: { patchUri, fixed: 0, introduced: 0, unchanged: 0, error: `this patch is ${(patchText.length / 1048576).toFixed(1)} MB, more than jailcheck reads`, summary: `this patch is ${(patchText.length / 1048576).toFixed(1)} MB, more than jailcheck reads` },
+      };
+    }
     const lines = new LineIndex(patchText);
     const lineRange = (line: number): Range => {
       const l = Math.max(1, Math.min(line, lines.lineCount));
@@ -179,7 +185,10 @@ export class PatchReviewFeature {
       throw err;
     }
     if (!base) {
-      return fail(`no base file for this patch: it names ${namesIn(patchText).join(', ') || 'no file'}, and no such file is in the workspace; run "Jailcheck: Review Patch…" with the C file open to choose it`, 1, DiagnosticSeverity.Information);
+      const names = namesIn(patchText);
+      return fail(names.length === 0
+        ? 'this patch changes no C file jailcheck can find: open the C file and run "Jailcheck: Review Patch…" to choose it'
+        : `no base file for this patch: it names ${names.join(', ')}, and no such file is in the workspace; run "Jailcheck: Review Patch…" with the C file open to choose it`, 1, DiagnosticSeverity.Information);
     }
     this.baseOf.set(patchUri, base.uri);
     const config = configOf(settings);
@@ -334,12 +343,18 @@ function headerLineOf(message: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** The files a patch names (a/ and b/ prefixes dropped), or none when it cannot be read. */
+/**
+ * The C files a patch names (a/ and b/ prefixes dropped), `kern_jail.c`
+ * first: a patch that also changes a header is reviewed against the C file,
+ * not the header. None when the patch cannot be read.
+ */
 export function namesIn(patchText: string): string[] {
   try {
     const read = readPatch(patchText);
     const names = read.files.flatMap((f) => [f.newName, f.oldName]).filter((n): n is string => !!n && n !== '/dev/null');
-    return [...new Set(names.map((n) => n.replace(/^[ab]\//, '')))];
+    const unique = [...new Set(names.map((n) => n.replace(/^[ab]\//, '')))];
+    const rank = (n: string): number => (path.basename(n) === DEFAULT_BASE ? 0 : /\.c(\.orig)?$/.test(n) ? 1 : 2);
+    return unique.filter((n) => rank(n) < 2).sort((a, b) => rank(a) - rank(b));
   } catch {
     return [];
   }
