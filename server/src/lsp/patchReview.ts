@@ -131,10 +131,6 @@ export class PatchReviewFeature {
     return [{ range: { start: at, end: at }, command: { title: `jailcheck: ${r.verdict.summary}`, command: '' } }];
   }
 
-  verdict(uri: string): PatchVerdict | undefined {
-    return this.reviewed.get(uri)?.verdict;
-  }
-
   private async review(patchUri: string): Promise<Reviewed> {
     const open = this.documents.get(patchUri);
     const settings = await this.settings.get(patchUri);
@@ -160,9 +156,11 @@ export class PatchReviewFeature {
   private reviewText(patchUri: string, patchText: string, doc: TextDocument | undefined, settings: Settings): Reviewed {
     const version = doc?.version ?? 0;
     if (patchText.length > MAX_INPUT_BYTES) {
+      const message = `this patch is ${(patchText.length / 1048576).toFixed(1)} MB, more than jailcheck reads (${MAX_INPUT_BYTES / 1048576} MB); it is not reviewed`;
+      const at = { line: 0, character: 0 };
       return {
-        version, diagnostics: [],
-        verdict: { patchUri, fixed: 0, introduced: 0, unchanged: 0, error: `this patch is ${(patchText.length / 1048576).toFixed(1)} MB, more than jailcheck reads`, summary: `this patch is ${(patchText.length / 1048576).toFixed(1)} MB, more than jailcheck reads` },
+        version, verdict: { patchUri, fixed: 0, introduced: 0, unchanged: 0, error: message, summary: message },
+        diagnostics: [{ range: { start: at, end: at }, severity: DiagnosticSeverity.Information, code: 'patch-review', source: SOURCE, message }],
       };
     }
     const lines = new LineIndex(patchText);
@@ -196,7 +194,10 @@ export class PatchReviewFeature {
     try {
       result = reviewPatch(base.text, patchText, {
         service: this.service, config, baseName: base.name, patchName: path.basename(fileOf(patchUri) ?? patchUri),
-        simulate: settings.simulator.background,
+        // Synchronous: the server answers nothing else meanwhile, so the simulator gets the
+        // background budget for both versions together, not the command line's.
+        simulate: settings.simulator.background
+          ? { timeBudgetMs: settings.simulator.timeBudgetMs / 2, maxPreemptions: settings.simulator.maxPreemptions } : false,
       });
     } catch (err) {
       if (err instanceof PatchDoesNotApply) return fail(err.message, headerLineOf(err.message) ?? 1);

@@ -27,8 +27,8 @@ export interface ReviewOptions {
   readonly baseName?: string;
   /** The patch's name, for messages. */
   readonly patchName?: string;
-  /** Run the simulator's built-in scenarios on both versions (default true). */
-  readonly simulate?: boolean;
+  /** Run the simulator's built-in scenarios on both versions (default true), within these budgets (each version's). */
+  readonly simulate?: boolean | { readonly timeBudgetMs?: number; readonly maxPreemptions?: number };
 }
 
 export interface ReviewScope {
