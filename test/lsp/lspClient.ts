@@ -43,6 +43,8 @@ export interface ClientOptions {
   readonly workDoneProgress?: boolean;
   /** The workspace root (file URI); none by default. */
   readonly rootUri?: string;
+  /** Advertise workspace.workspaceFolders (the client then tells of folders added and removed). */
+  readonly workspaceFolders?: boolean;
   /** Extra environment for the server process. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -91,7 +93,7 @@ export class LspClient {
       rootUri: options.rootUri ?? null,
       initializationOptions: options.initializationOptions,
       capabilities: {
-        workspace: { configuration: options.configuration !== undefined },
+        workspace: { configuration: options.configuration !== undefined, workspaceFolders: options.workspaceFolders === true },
         window: { workDoneProgress: options.workDoneProgress === true },
         textDocument: {
           publishDiagnostics: { relatedInformation: true, versionSupport: true },

@@ -292,3 +292,20 @@ describe('interleaving findings new since HEAD', () => {
     }
   });
 });
+
+describe('workspace folders', () => {
+  test('a folder added after the server started is searched for a patch\'s base file', async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-empty-'));
+    const ws = workspace();
+    const client = await LspClient.start({ initializationOptions: QUIET, rootUri: pathToFileURL(empty).href, workspaceFolders: true });
+    try {
+      client.notify('workspace/didChangeWorkspaceFolders', { event: { added: [{ uri: pathToFileURL(ws.root).href, name: 'src' }], removed: [] } });
+      const published = await openPatch(client, pathToFileURL(path.join(empty, 'second.patch')).href, SECOND);
+      assert.match(published.diagnostics[0]!.message, /^this patch fixes 1, introduces 0, .*\(against sys\/kern\/kern_jail\.c\)$/, show(published.diagnostics));
+    } finally {
+      assert.equal(await client.shutdown(), 0);
+      fs.rmSync(ws.root, { recursive: true, force: true });
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});

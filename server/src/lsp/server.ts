@@ -45,8 +45,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let parser: CParser | undefined;
   let scheduler: AnalysisScheduler | undefined;
   let review: PatchReviewFeature | undefined;
-  // The workspace folders at start (a folder added later is not searched).
+  // The workspace folders on disk: where a patch's base file is looked for.
   let folders: string[] = [];
+  let foldersChange = false;
 
   connection.onInitialize(async (params) => {
     const pull = params.capabilities.workspace?.configuration === true;
@@ -59,6 +60,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       parser = await createParser('wasm');
     }
     folders = workspaceFoldersOf(params);
+    foldersChange = params.capabilities.workspace?.workspaceFolders === true;
     const status = new StatusReporter(connection, parser, logger);
     const publisher = new DiagnosticsPublisher(connection);
     const service = AnalysisService.withParser(parser);
@@ -109,9 +111,18 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         executeCommandProvider: { commands: SERVER_COMMANDS },
+        ...(foldersChange ? { workspace: { workspaceFolders: { supported: true, changeNotifications: true } } } : {}),
       },
       serverInfo: { name: 'jailcheck', version: '0.1.0' },
     };
+  });
+
+  connection.onInitialized(() => {
+    if (!foldersChange) return;
+    connection.workspace.onDidChangeWorkspaceFolders((e) => {
+      const removed = new Set(e.removed.map((f) => pathOf(f.uri)));
+      folders = [...folders.filter((f) => !removed.has(f)), ...e.added.map((f) => pathOf(f.uri)).filter((f): f is string => !!f)];
+    });
   });
 
   // Fires on open too: the first analysis of a document is scheduled like any other.
