@@ -16,7 +16,7 @@ import type { Finding } from '../../simulator/src/findings';
 import type { FunctionIR } from '../../simulator/src/ir';
 import type { JailcheckConfig } from '../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../simulator/src/config';
-import { analyzeOne, fileFacts, FunctionAnalysis, SummaryCache } from '../../simulator/src/analysis/analyze';
+import { analyzeOne, bottomUp, fileFacts, FunctionAnalysis, SummaryCache } from '../../simulator/src/analysis/analyze';
 import type { CallEnv, Summary } from '../../simulator/src/analysis/summaries';
 import { shiftRanges } from '../../simulator/src/shift';
 import { ledgerOf, ledgerRowsOf, LedgerRow } from '../../simulator/src/ledger/index';
@@ -140,11 +140,16 @@ export class DocumentAnalyzer {
     const facts = fileFacts(ir);
     const env = new SummaryCache(ir, this.config, facts, this.summaries, (name) => depKeys.get(name) ?? '');
     let reanalysed = 0;
-    for (const e of entries) {
+    // Callees before callers, as analyzeFile does: a function's own analysis is then also the
+    // summary its callers use (env.record), instead of a second analysis made for the first caller.
+    const entryOf = new Map(entries.map((e) => [e.ir, e]));
+    for (const fn of bottomUp(entries.map((e) => e.ir))) {
+      const e = entryOf.get(fn)!;
       const key = depKeys.get(e.ir.name)!;
       if (e.depKey === key && e.findings) continue;
       reanalysed++;
       const r = analyzeOne(e.ir, this.config, facts, env, true);
+      if (r.analysis) env.record(e.ir, r.analysis);
       e.depKey = key;
       e.findings = r.findings;
       e.ledgerRows = ledgerRowsOf(e.ir, this.config, facts, env);
