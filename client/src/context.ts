@@ -42,8 +42,8 @@ export class JailcheckContext implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('jailcheck.parser')) void ctx.restart();
       }),
-      // Trust granted: the budget settings of the workspace now apply; the server asks again.
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void ctx.client?.sendNotification('workspace/didChangeConfiguration', { settings: null })),
+      // Trust granted: the budget settings of the workspace now apply, and git may run: start afresh.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void ctx.restart()),
     );
     await ctx.start();
     return ctx;
@@ -78,7 +78,8 @@ export class JailcheckContext implements vscode.Disposable {
       documentSelector: [{ language: 'c' }, { language: 'diff' }, { pattern: '**/*.{patch,diff}' }],
       outputChannel: this.log,
       // The parser is chosen once, when the server starts.
-      initializationOptions: { parser: config.get<string>('parser', 'auto') },
+      // The parser is chosen once, when the server starts; so is whether it may run git (trust).
+      initializationOptions: { parser: config.get<string>('parser', 'auto'), trusted: vscode.workspace.isTrusted },
       synchronize: { configurationSection: 'jailcheck' },
       middleware: {
         workspace: {

@@ -31,8 +31,11 @@ export async function reviewPatch(ctx: JailcheckContext): Promise<void> {
     () => client.sendRequest(ExecuteCommandRequest.type, { command: ReviewPatchCommand.command, arguments: [args] }) as Promise<ReviewPatchCommand.Result>,
   );
   ctx.log.info(`patch review of ${picked[0].fsPath}: ${verdict.summary}`);
-  // Opened as a diff document, the patch is reviewed by the server like any open patch, against the same base.
-  await vscode.window.showTextDocument(picked[0], { viewColumn: vscode.ViewColumn.Beside, preview: false });
+  // Opened as a diff document, the patch is reviewed by the server like any open patch, against
+  // the same base, again after each edit, and its diagnostics go when it is closed. A saved mail
+  // (.eml, .txt) is shown as a diff for that.
+  const editor = await vscode.window.showTextDocument(picked[0], { viewColumn: vscode.ViewColumn.Beside, preview: false });
+  if (editor.document.languageId !== 'diff') await vscode.languages.setTextDocumentLanguage(editor.document, 'diff');
   if (verdict.error) void vscode.window.showWarningMessage(`jailcheck: ${verdict.summary}`);
   else void vscode.window.showInformationMessage(`jailcheck: the patch ${verdict.summary}`);
 }

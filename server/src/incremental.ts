@@ -143,7 +143,11 @@ export class DocumentAnalyzer {
     // Callees before callers, as analyzeFile does: a function's own analysis is then also the
     // summary its callers use (env.record), instead of a second analysis made for the first caller.
     const entryOf = new Map(entries.map((e) => [e.ir, e]));
-    for (const fn of bottomUp(entries.map((e) => e.ir))) {
+    const ordered = bottomUp(entries.map((e) => e.ir));
+    // bottomUp() lists each name once; a second function of the same name (two #ifdef sides,
+    // a copy being edited) is analysed after, as before.
+    const listed = new Set(ordered);
+    for (const fn of [...ordered, ...entries.map((e) => e.ir).filter((f) => !listed.has(f))]) {
       const e = entryOf.get(fn)!;
       const key = depKeys.get(e.ir.name)!;
       if (e.depKey === key && e.findings) continue;
@@ -195,9 +199,18 @@ export class DocumentAnalyzer {
     }));
   }
 
+  /** Frees the document's syntax tree (the document was closed, or the analyzer is dropped). */
+  dispose(): void {
+    if (this.tree) this.parser.release(this.tree);
+    this.tree = undefined;
+  }
+
   private reparse(text: string): SyntaxTree {
     const old = this.tree;
-    if (!old || !this.text) return this.parser.parse(text);
+    if (!old || !this.text) {
+      if (old) this.parser.release(old);
+      return this.parser.parse(text);
+    }
     // The one changed range between the texts tree-sitter saw last time and now.
     const prev = this.text;
     let start = 0;

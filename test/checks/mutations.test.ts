@@ -145,3 +145,26 @@ test('a double unlock typed into prison_deref()\'s ancestor loop is exactly one 
   // that promise for its callers, so the error is not echoed in every caller.
   assert.deepEqual(found.filter((f) => f.function !== 'prison_deref').map((f) => `${f.function}: ${f.message}`), [], describe(found));
 });
+
+test('an unlock after a failed trylock of the parent\'s mutex is a release of a lock not held, not a lock the caller must hold', () => {
+  const text = `${example()}
+static void
+prison_try_parent(struct prison *pr)
+{
+\tstruct prison *ppr;
+
+\tppr = pr->pr_parent;
+\tif (!mtx_trylock(&ppr->pr_mtx)) {
+\t\tmtx_unlock(&ppr->pr_mtx);
+\t\treturn;
+\t}
+\tppr->pr_ref++;
+\tmtx_unlock(&ppr->pr_mtx);
+}
+`;
+  const found = only(text).filter((f) => f.function === 'prison_try_parent');
+  assert.equal(found.length, 1, describe(found));
+  assert.equal(found[0]!.rule, 'lock-release-not-held');
+  assert.equal(found[0]!.line, lineOf(text, 'mtx_unlock(&ppr->pr_mtx);', { after: 'if (!mtx_trylock(&ppr->pr_mtx)) {' }));
+  assert.match(found[0]!.message, /^ppr->pr_mtx \(that is, pr->pr_parent->pr_mtx\) is released on a path where it is not held$/);
+});

@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { example, readFixture, service } from '../helpers';
 import { LineIndex } from '../../server/src/lineIndex';
 import { patchAnchor, reviewPatch } from '../../server/src/review';
+import { locateOnDisk } from '../../server/src/lsp/patchReview';
 import { Diagnostic, LspClient, PublishDiagnosticsParams } from './lspClient';
 
 const EXAMPLE = example();
@@ -306,6 +307,60 @@ describe('workspace folders', () => {
       assert.equal(await client.shutdown(), 0);
       fs.rmSync(ws.root, { recursive: true, force: true });
       fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('finding a patch\'s base on disk', () => {
+  test('a name is tried with leading parts stripped, like patch -p, and never climbs out of the workspace, whatever its separators', () => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-locate-'));
+    try {
+      const root = path.join(top, 'src');
+      fs.mkdirSync(path.join(root, 'sys', 'kern'), { recursive: true });
+      fs.mkdirSync(path.join(top, 'secret'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'sys', 'kern', 'kern_jail.c'), EXAMPLE);
+      fs.writeFileSync(path.join(top, 'secret', 'keys.c'), 'int key;\n');
+      assert.equal(locateOnDisk(['a/usr/src/sys/kern/kern_jail.c'], [root]), path.join(root, 'sys', 'kern', 'kern_jail.c'));
+      assert.equal(locateOnDisk(['sys\\kern\\kern_jail.c'], [root]), path.join(root, 'sys', 'kern', 'kern_jail.c'));
+      assert.equal(locateOnDisk(['../secret/keys.c'], [root]), undefined);
+      assert.equal(locateOnDisk(['..\\secret\\keys.c'], [root]), undefined);
+    } finally {
+      fs.rmSync(top, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an untrusted workspace', () => {
+  test('runs no git: findings are not compared with HEAD', async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-untrusted-'));
+    fs.writeFileSync(path.join(repo, 'kern_jail.c'), EXAMPLE);
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
+    git('init', '-q');
+    git('add', 'kern_jail.c');
+    git('commit', '-q', '-m', 'base');
+    const uri = pathToFileURL(path.join(repo, 'kern_jail.c')).href;
+    const run = async (trusted: boolean): Promise<{ logs: string[]; marked: boolean }> => {
+      const client = await LspClient.start({ initializationOptions: { ...QUIET, trusted }, rootUri: pathToFileURL(repo).href });
+      try {
+        await client.open(uri, EXAMPLE);
+        // What the trusted server does within this time, the untrusted one must not do at all.
+        const compared = await client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics',
+          (p) => p.uri === uri && p.diagnostics.some((d) => (d as { data?: { sinceHead?: string } }).data?.sinceHead !== undefined), 10_000)
+          .then(() => true, () => false);
+        return { logs: client.logs(), marked: compared };
+      } finally {
+        assert.equal(await client.shutdown(), 0);
+      }
+    };
+    try {
+      const trusted = await run(true);
+      assert.ok(trusted.marked, 'the trusted server compares with HEAD');
+      assert.ok(trusted.logs.some((l) => l.includes('HEAD\'s kern_jail.c')));
+      const untrusted = await run(false);
+      assert.equal(untrusted.marked, false);
+      assert.ok(!untrusted.logs.some((l) => l.includes('HEAD\'s kern_jail.c')), untrusted.logs.join('\n'));
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
     }
   });
 });

@@ -3,7 +3,9 @@
  * collector does not see: the language server re-parses on every edit and
  * reviews patches for as long as the editor is open, so every tree it does
  * not keep must be freed, or the server grows without bound when it runs on
- * the WebAssembly parser. These tests count the trees alive.
+ * the WebAssembly parser. These tests count the trees alive; the last one
+ * checks the analysis order the editor uses (callees first) leaves no
+ * function out.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,4 +61,33 @@ test('a patch review frees the trees of both versions', async () => {
   });
   assert.equal(result.introduced.length, 2, 'the review itself still works');
   assert.equal(parser.live.size, 0, `${parser.live.size} trees alive`);
+});
+
+test('two functions of the same name (the two sides of an #ifdef) are both analysed in the editor', async () => {
+  const analyzer = new DocumentAnalyzer(await createParser('native'));
+  const twice = `#ifdef NEW_WAY
+static void
+prison_touch(struct prison *pr)
+{
+\tmtx_lock(&pr->pr_mtx);
+\tpr->pr_ref++;
+\tmtx_unlock(&pr->pr_mtx);
+}
+#else
+static void
+prison_touch(struct prison *pr)
+{
+\tmtx_lock(&pr->pr_mtx);
+\tmtx_lock(&pr->pr_mtx);
+\tpr->pr_ref++;
+\tmtx_unlock(&pr->pr_mtx);
+}
+#endif
+`;
+  const result = analyzer.update(twice, 1);
+  const summaries = analyzer.functionSummaries().filter((f) => f.ir.name === 'prison_touch');
+  assert.deepEqual(summaries.map((f) => f.analysed), [true, true]);
+  const double = result.findings.filter((f) => f.rule === 'lock-double-acquire');
+  assert.equal(double.length, 1, JSON.stringify(result.findings.map((f) => f.message)));
+  assert.equal(twice.slice(0, double[0]!.range.start).split('\n').length, 14, 'on the second side\'s second mtx_lock');
 });

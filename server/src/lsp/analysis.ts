@@ -107,6 +107,7 @@ export class AnalysisScheduler {
   close(uri: string): void {
     const entry = this.entries.get(uri);
     if (entry) this.clearTimer(entry);
+    entry?.analyzer?.dispose();
     this.entries.delete(uri);
     this.settings.forget(uri);
   }
@@ -169,6 +170,7 @@ export class AnalysisScheduler {
       } catch (err) {
         // A bug in jailcheck: log it, tell the user once, start afresh on the next edit.
         this.logger.error(`analysis of ${uri} (version ${doc.version}) failed`, err);
+        entry.analyzer.dispose();
         entry.analyzer = undefined;
         const message = `jailcheck could not analyse this file: ${err instanceof Error ? err.message : String(err)} (a bug in jailcheck; the log has the details)`;
         this.logger.showErrorOnce(message);

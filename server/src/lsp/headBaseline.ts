@@ -25,6 +25,7 @@ import type { JailcheckConfig } from '../../../simulator/src/config';
 import type { SimulationReport } from '../../../simulator/src/sim/report';
 import type { AnalysisService } from '../analysisService';
 import { cascadeFunctions, mergeInterleavingFindings } from '../interleavings';
+import { MAX_INPUT_BYTES } from '../input';
 import { classify } from '../review/compare';
 import type { simulateFunction } from '../simulate';
 import type { Logger } from './logger';
@@ -33,14 +34,18 @@ import type { Logger } from './logger';
 export const REFRESH_MS = 5_000;
 const GIT_TIMEOUT_MS = 5_000;
 /** Larger HEAD versions are not analysed (the same limit as any input). */
-const MAX_BLOB_BYTES = 8 * 1024 * 1024;
+const MAX_BLOB_BYTES = MAX_INPUT_BYTES;
 
 interface HeadVersion {
   readonly blob: string;
   readonly configKey: string;
   readonly text: string;
   readonly findings: readonly Finding[];
-  /** HEAD's interleaving findings, once its simulation is done (with background simulation on). */
+  /**
+   * HEAD's interleaving findings, once its simulation is done (with
+   * background simulation on) — and only if every scenario finished within
+   * its budget: a counterexample HEAD's search did not reach is not "new".
+   */
   interleaving?: readonly Finding[];
 }
 
@@ -53,6 +58,8 @@ export interface HeadSimulation {
 interface Entry {
   checkedAt: number;
   checking?: Promise<void>;
+  /** A refresh asked for while a look-up ran (new settings, say): made when it ends. */
+  again?: () => void;
   /** Undefined: not in git, not committed, or not looked up yet. */
   head?: HeadVersion;
 }
@@ -73,6 +80,11 @@ export class HeadBaseline {
     /** Called when a document's HEAD version was (re)analysed: its diagnostics should be published again. */
     private readonly changed: (uri: string) => void,
     private readonly simulate?: typeof simulateFunction,
+    /**
+     * The workspace folders: git runs only for files inside them (the
+     * workspace the user trusted), never for any file the editor opens.
+     */
+    private readonly folders: () => readonly string[] = () => [],
   ) {}
 
   /**
@@ -92,7 +104,7 @@ export class HeadBaseline {
   /** Looks up HEAD's blob of the document's file when the last look is older than REFRESH_MS. */
   refresh(uri: string, config: JailcheckConfig, simulation?: HeadSimulation, now = Date.now()): void {
     const file = fileOf(uri);
-    if (!file) return;
+    if (!file || !this.folders().some((root) => inside(root, file))) return;
     let entry = this.entries.get(uri);
     if (!entry) {
       entry = { checkedAt: 0 };
@@ -100,11 +112,18 @@ export class HeadBaseline {
     }
     const configKey = `${JSON.stringify(config)}|${JSON.stringify(simulation ?? null)}`;
     const stale = entry.head !== undefined && entry.head.configKey !== configKey;
-    if (entry.checking || (!stale && now - entry.checkedAt < REFRESH_MS)) return;
+    if (entry.checking) {
+      if (stale || entry.head?.configKey !== configKey) entry.again = () => this.refresh(uri, config, simulation);
+      return;
+    }
+    if (!stale && now - entry.checkedAt < REFRESH_MS) return;
     entry.checkedAt = now;
     const e = entry;
     e.checking = this.lookUp(uri, file, config, configKey, e, simulation).finally(() => {
       e.checking = undefined;
+      const again = e.again;
+      e.again = undefined;
+      if (again && this.entries.get(uri) === e) again();
     });
   }
 
@@ -134,7 +153,15 @@ export class HeadBaseline {
     if (entry.head?.blob === blob && entry.head.configKey === configKey) return;
     try {
       const size = Number((await git(dir, ['cat-file', '-s', blob])).trim());
-      if (!(size <= MAX_BLOB_BYTES)) return;
+      if (!(size <= MAX_BLOB_BYTES)) {
+        // Nothing to compare with: not the previous commit's findings either.
+        this.logger.info(`HEAD's ${path.basename(file)} is too large to compare with (${size} bytes)`);
+        if (entry.head) {
+          entry.head = undefined;
+          this.changed(uri);
+        }
+        return;
+      }
       const text = await git(dir, ['cat-file', 'blob', blob]);
       if (this.entries.get(uri) !== entry) return;
       const t0 = performance.now();
@@ -153,14 +180,19 @@ export class HeadBaseline {
       const deadline = t1 + simulation.timeBudgetMs;
       const runs: Array<{ function: string; report: SimulationReport }> = [];
       for (const [i, fn] of targets.entries()) {
-        if (entry.head !== head || !this.entries.has(uri)) return;
+        if (entry.head !== head || this.entries.get(uri) !== entry) return;
         const share = Math.max(1, (deadline - performance.now()) / (targets.length - i));
         runs.push({ function: fn, report: await this.simulate(source, fn, {
           timeBudgetMs: share, maxPreemptions: simulation.maxPreemptions, config, builtWorldsOnly: true,
-          cancelled: () => entry.head !== head,
+          cancelled: () => entry.head !== head || this.entries.get(uri) !== entry,
         }) });
       }
-      if (entry.head !== head) return;
+      if (entry.head !== head || this.entries.get(uri) !== entry) return;
+      const unfinished = runs.flatMap((r) => r.report.scenarios.filter((sc) => sc.verdict === 'incomplete').map((sc) => `${r.function}: ${sc.name}`));
+      if (unfinished.length > 0) {
+        this.logger.info(`HEAD's ${path.basename(file)}: ${unfinished.length} scenarios did not finish within the budget (${unfinished.slice(0, 3).join(', ')}…); interleaving diagnostics are not compared with HEAD`);
+        return;
+      }
       head.interleaving = mergeInterleavingFindings(runs, config.vocabulary.liveCounter);
       this.logger.info(`HEAD's ${path.basename(file)} simulated in ${(performance.now() - t1).toFixed(0)} ms: ${head.interleaving.length} interleaving findings to compare with`);
       this.changed(uri);
@@ -168,6 +200,11 @@ export class HeadBaseline {
       this.logger.warn(`could not read HEAD's version of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
   }
+}
+
+function inside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** The path of a file: URI; undefined for any other scheme (untitled, virtual workspaces). */

@@ -73,6 +73,8 @@ interface Reviewed {
 const SEARCH_DEPTH = 7;
 const SEARCH_MAX_DIRS = 20_000;
 const DEFAULT_BASE = 'kern_jail.c';
+/** After an edit of a patch's base: as long as the background simulation waits for the typing to pause. */
+const BASE_EDIT_DELAY_MS = 750;
 
 export class PatchReviewFeature {
   private readonly reviewed = new Map<string, Reviewed>();
@@ -93,21 +95,29 @@ export class PatchReviewFeature {
   ) {}
 
   /** The patch document was opened or edited: review it when the typing pauses. */
-  schedule(uri: string): void {
+  schedule(uri: string, delayMs?: number): void {
     clearTimeout(this.timers.get(uri));
     void this.settings.get(uri).then((settings) => {
+      // Closed while the settings were asked for: nothing to review, nothing to publish.
+      if (!this.documents.get(uri)) return;
       clearTimeout(this.timers.get(uri));
       // A review analyses two versions: wait a little longer than for one C file.
       this.timers.set(uri, setTimeout(() => {
         this.timers.delete(uri);
-        void this.review(uri);
-      }, Math.max(settings.debounceMs, 100)));
+        if (this.documents.get(uri)) void this.review(uri);
+      }, delayMs ?? Math.max(settings.debounceMs, 100)));
     });
   }
 
-  /** A C document was analysed: the patches reviewed against it are reviewed again. */
+  /**
+   * A C document was analysed: the patches reviewed against it are reviewed
+   * again, once the typing in it has paused (a review analyses both versions
+   * and, synchronously, simulates them).
+   */
   baseEdited(baseUri: string): void {
-    for (const [patch, base] of this.baseOf) if (base === baseUri && this.documents.get(patch)) this.schedule(patch);
+    for (const [patch, base] of this.baseOf) {
+      if (sameFile(base, baseUri) && this.documents.get(patch)) this.schedule(patch, BASE_EDIT_DELAY_MS);
+    }
   }
 
   closed(uri: string): void {
@@ -115,6 +125,7 @@ export class PatchReviewFeature {
     this.timers.delete(uri);
     this.reviewed.delete(uri);
     this.baseOf.delete(uri);
+    this.chosenBase.delete(uri);
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
 
@@ -183,6 +194,7 @@ export class PatchReviewFeature {
       throw err;
     }
     if (!base) {
+      this.baseOf.delete(patchUri);
       const names = namesIn(patchText);
       return fail(names.length === 0
         ? 'this patch changes no C file jailcheck can find: open the C file and run "Jailcheck: Review Patch…" to choose it'
@@ -205,51 +217,64 @@ export class PatchReviewFeature {
       throw err;
     }
 
-    const against = base.name;
-    const summary = `fixes ${result.fixed.length}, introduces ${result.introduced.length}, leaves ${result.unchanged.length} unchanged (against ${against})`;
+    // Rules the user turned off are not counted either: the summary says what the diagnostics show.
+    const shown = (f: Finding): boolean => severityOf(settings, f.rule, f.severity) !== undefined;
+    const fixed = result.fixed.filter(shown);
+    const introduced = result.introduced.filter(shown);
+    const unchanged = result.unchanged.filter((u) => shown(u.patched));
+    const summary = `fixes ${fixed.length}, introduces ${introduced.length}, leaves ${unchanged.length} unchanged (against ${base.name})`;
     const verdict: PatchVerdict = {
-      patchUri, baseUri: base.uri, fixed: result.fixed.length, introduced: result.introduced.length, unchanged: result.unchanged.length, summary,
+      patchUri, baseUri: base.uri, fixed: fixed.length, introduced: introduced.length, unchanged: unchanged.length, summary,
     };
     const locate = new VersionLocator(result, patchUri, base.uri, lineRange);
     const diagnostics: Diagnostic[] = [{
       range: lineRange(1),
-      severity: result.introduced.length > 0 ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
+      severity: introduced.length > 0 ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
       code: 'patch-review', source: SOURCE, message: `this patch ${summary}`,
     }];
-    for (const f of result.introduced) {
-      const severity = severityOf(settings, f.rule, f.severity);
-      if (!severity) continue;
+    for (const f of introduced) {
+      const severity = severityOf(settings, f.rule, f.severity)!;
       const d = locate.diagnostic(f, 'patched', `introduces: ${oneLine(f.message)}`);
       diagnostics.push({ ...d, severity: LSP_SEVERITY[severity], data: { function: f.function, review: 'introduced' } });
     }
-    for (const f of result.fixed) {
-      if (!severityOf(settings, f.rule, f.severity)) continue;
+    for (const f of fixed) {
       const d = locate.diagnostic(f, 'base', `fixes: ${oneLine(f.message)}`);
       diagnostics.push({ ...d, severity: DiagnosticSeverity.Information, data: { function: f.function, review: 'fixed' } });
     }
     return { version, verdict, diagnostics };
   }
 
-  /** The base: chosen by the command, or named by the patch and found in the workspace. */
+  /**
+   * The base: the file the patch names, open in the editor or found in the
+   * workspace; else the C file "Review Patch…" was run from (a patch made
+   * against a file of another name), else any kern_jail.c when the patch
+   * names no C file at all.
+   */
   private findBase(patchUri: string, patchText: string): { uri: string; name: string; text: string } | undefined {
-    const chosen = this.chosenBase.get(patchUri);
     const names = namesIn(patchText);
-    let uri = chosen;
-    if (!uri) {
-      // An open C document whose path ends with a name the patch gives (also for non-file workspaces).
-      for (const d of this.documents.all()) {
-        if (isPatchDocument(d)) continue;
-        if (names.some((n) => endsWithPath(decodeURIComponent(d.uri), n))) { uri = d.uri; break; }
-      }
+    let uri: string | undefined;
+    // An open C document whose path ends with a name the patch gives (also for non-file workspaces).
+    for (const d of this.documents.all()) {
+      if (isPatchDocument(d)) continue;
+      const where = fileOf(d.uri) ?? decodeURIComponent(d.uri);
+      if (names.some((n) => endsWithPath(where, n))) { uri = d.uri; break; }
     }
     if (!uri) {
       const roots = [...this.workspaceFolders()];
       const own = fileOf(patchUri);
       if (own) roots.push(path.dirname(own));
-      const found = locateOnDisk(names.length > 0 ? names : [DEFAULT_BASE], roots);
+      const found = locateOnDisk(names, roots);
+      if (found) uri = pathToFileURL(found).toString();
+    }
+    uri ??= this.chosenBase.get(patchUri);
+    if (!uri && names.length === 0) {
+      const roots = [...this.workspaceFolders()];
+      const found = locateOnDisk([DEFAULT_BASE], roots);
       if (found) uri = pathToFileURL(found).toString();
     }
     if (!uri) return undefined;
+    // The open document of that file, if it is open (its URI may be spelt differently).
+    uri = this.documents.all().find((d) => sameFile(d.uri, uri!))?.uri ?? uri;
     const open = this.documents.get(uri);
     const file = fileOf(uri);
     const text = open ? open.getText() : readTextFile(file, 'the base file');
@@ -362,9 +387,20 @@ export function namesIn(patchText: string): string[] {
 }
 
 function endsWithPath(uriOrPath: string, name: string): boolean {
-  const a = uriOrPath.replace(/\\/g, '/');
-  const n = name.replace(/\\/g, '/').replace(/^\.\//, '');
+  const fold = (x: string): string => (process.platform === 'win32' ? x.toLowerCase() : x);
+  const a = fold(uriOrPath.replace(/\\/g, '/'));
+  // An absolute name (`/usr/src/sys/kern/kern_jail.c`) matches by its trailing parts too.
+  const n = fold(name.replace(/\\/g, '/').replace(/^(\.\/|\/+)/, ''));
   return a === n || a.endsWith(`/${n}`);
+}
+
+/** Whether two URIs name the same file (VS Code and Node spell Windows drive letters differently). */
+export function sameFile(a: string, b: string): boolean {
+  if (a === b) return true;
+  const fa = fileOf(a);
+  const fb = fileOf(b);
+  if (!fa || !fb) return false;
+  return process.platform === 'win32' ? fa.toLowerCase() === fb.toLowerCase() : fa === fb;
 }
 
 /**
@@ -374,15 +410,18 @@ function endsWithPath(uriOrPath: string, name: string): boolean {
  */
 export function locateOnDisk(names: readonly string[], roots: readonly string[]): string | undefined {
   for (const name of names) {
-    const parts = name.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+    // Either separator: `..\\..\\x.c` must not climb out of the root on Windows either.
+    const parts = name.split(/[\\/]/).filter((p) => p !== '' && p !== '.' && p !== '..');
     for (let strip = 0; strip < parts.length; strip++) {
       for (const root of roots) {
         const p = path.join(root, ...parts.slice(strip));
+        const rel = path.relative(root, p);
+        if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
         if (isFile(p)) return p;
       }
     }
   }
-  const wanted = new Set(names.map((n) => path.basename(n)));
+  const wanted = new Set(names.map((n) => n.split(/[\\/]/).pop()!));
   for (const root of roots) {
     let level = [root];
     let seen = 0;
@@ -424,7 +463,12 @@ function readTextFile(file: string | undefined, what: string): string {
     throw new InputError(`${what}, ${file}, cannot be read`);
   }
   if (size > MAX_INPUT_BYTES) throw new InputError(`${what}, ${file}, is ${(size / 1048576).toFixed(1)} MB, more than jailcheck reads`);
-  const text = fs.readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`${what}, ${file}, cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
   if (text.includes('\0')) throw new InputError(`${what}, ${file}, is a binary file`);
   return text;
 }

@@ -17,7 +17,7 @@ import { AnalysisScheduler, AnalysedDocument } from './analysis';
 import { CodeLensFeature } from './codeLens';
 import { CommandsFeature, SERVER_COMMANDS } from './commands';
 import { DiagnosticsPublisher } from './diagnostics';
-import { HeadBaseline } from './headBaseline';
+import { HeadBaseline, REFRESH_MS } from './headBaseline';
 import { HoverFeature } from './hover';
 import { BackgroundSimulation } from './interleaving';
 import { Logger } from './logger';
@@ -77,7 +77,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (!doc) return;
       publisher.restated(doc, newSinceHead(doc));
       background.restate(doc);
-    }, simulate);
+    }, simulate, () => folders);
     review = new PatchReviewFeature(connection, documents, settings, service, status, logger, () => folders);
     const r = review;
     s.onDidEdit((uri) => background.cancel(uri));
@@ -85,11 +85,21 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       publisher.analysed(doc, newSinceHead(doc));
       background.analysed(doc);
       r.baseEdited(doc.uri);
-      if (doc.result && doc.settings.compareWithHead && doc.settings.trusted) {
-        const sim = doc.settings.simulator;
-        head.refresh(doc.uri, doc.config, sim.background ? { timeBudgetMs: sim.timeBudgetMs, maxPreemptions: sim.maxPreemptions } : undefined);
-      }
+      refreshHead(doc);
     });
+    const refreshHead = (doc: AnalysedDocument): void => {
+      if (!doc.result || !doc.settings.compareWithHead || !doc.settings.trusted) return;
+      const sim = doc.settings.simulator;
+      head.refresh(doc.uri, doc.config, sim.background ? { timeBudgetMs: sim.timeBudgetMs, maxPreemptions: sim.maxPreemptions } : undefined);
+    };
+    // A commit or a checkout changes HEAD without an edit: look again now and then (a git
+    // rev-parse per open C file; a new blob is analysed, the same one is not).
+    setInterval(() => {
+      for (const d of documents.all()) {
+        const latest = s.latest(d.uri);
+        if (latest) refreshHead(latest);
+      }
+    }, REFRESH_MS).unref();
     new HoverFeature(connection, s, logger);
     new CodeLensFeature(connection, s, logger, r);
     const commands = new CommandsFeature(connection, s, status, logger, simulate, r);

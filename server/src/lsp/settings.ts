@@ -111,7 +111,9 @@ export function readSettings(raw: unknown, base: Settings = DEFAULT_SETTINGS, pr
     },
     severity,
     compareWithHead: typeof raw.compareWithHead === 'boolean' ? raw.compareWithHead : base.compareWithHead,
-    trusted: base.trusted,
+    // Only initializationOptions carry it (the VS Code client sends workspace.isTrusted); once
+    // false it stays false for every answer read over these settings.
+    trusted: base.trusted && raw.trusted !== false,
   };
 }
 

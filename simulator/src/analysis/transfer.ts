@@ -61,9 +61,10 @@ export function lockName(ctx: FunctionContext, key: string, hold?: LockHold): st
 
 /**
  * Ancestors named through the parent chain (`p:pr^2`) are walked by loops;
- * remembering, per ancestor, that its lock was released or how much its
- * counters moved would make every trip count a different path. Their
- * counter values and held locks are tracked; the rest is not.
+ * remembering, per ancestor, how much its counters moved would make every
+ * trip count a different path. Their counter values and held locks are
+ * tracked, and (see isBlurredKey) whether a path took or dropped a named
+ * ancestor's lock; their counter deltas are not.
  */
 function isAncestorKey(key: string): boolean {
   return key.includes('^');
@@ -250,7 +251,7 @@ export class Transfer {
       case 'try-acquire': {
         const ok = setTemp(this.acquire(s, key, hold(op.mode ?? 'exclusive'), op.lockText, op.range, findings), op.result!, { k: 'int', value: 1, zero: false });
         // A failed trylock still tells this thread it does not hold the lock.
-        const knownFree = s.known.has(key) || isAncestorKey(key) ? s : { ...s, known: new Set(s.known).add(key) };
+        const knownFree = s.known.has(key) || isBlurredKey(key) ? s : { ...s, known: new Set(s.known).add(key) };
         const fail = setTemp(knownFree, op.result!, { k: 'int', value: 0, zero: true });
         return this.result([
           { state: ok, message: `${op.callee}() succeeds: ${shown} acquired` },
