@@ -24,7 +24,7 @@ import type { CParser } from './parsing/parser';
 import { prepareKernelSource } from './parsing/preprocess';
 import { regionParser } from './parsing/region';
 import type { Point, SyntaxTree } from './parsing/syntax';
-import { extractFunction, fileDefinesOf, fileGlobalsOf, ExtractedFile } from './extract/index';
+import { extractFunction, fileDefinesOf, fileGlobalsOf, ExtractedFile, placesOf } from './extract/index';
 import { findFunctions } from './extract/functions';
 
 interface FunctionEntry {
@@ -134,7 +134,7 @@ export class DocumentAnalyzer {
 
     const defines = fileDefinesOf(this.tree.rootNode);
     const ir: ExtractedFile = {
-      functions: entries.map((e) => e.ir), problems: [], constants: defines.constants, globals: fileGlobalsOf(this.tree.rootNode), sites, flagGroups: defines.groups,
+      functions: entries.map((e) => e.ir), problems: [], constants: defines.constants, globals: fileGlobalsOf(this.tree.rootNode), sites: placesOf(sites), flagGroups: defines.groups,
     };
     const depKeys = this.dependencyKeys(entries);
     const facts = fileFacts(ir);

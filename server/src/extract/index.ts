@@ -231,9 +231,21 @@ export function fileGlobalsOf(root: SyntaxNode): Record<string, GlobalInit> {
   return globals;
 }
 
+/** Where a function is in the file: plain data, kept after the syntax trees are freed. */
+export interface FunctionPlace {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface ExtractedFile extends FileIR {
-  readonly sites: readonly FunctionSite[];
+  readonly sites: readonly FunctionPlace[];
   readonly flagGroups: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The sites without their syntax nodes, which die with the tree (see CParser.release). */
+export function placesOf(sites: readonly FunctionSite[]): FunctionPlace[] {
+  return sites.map((s) => ({ name: s.name, start: s.start, end: s.end }));
 }
 
 export function extractFile(root: SyntaxNode, text: string, options: ExtractOptions): ExtractedFile {
@@ -252,7 +264,7 @@ export function extractFile(root: SyntaxNode, text: string, options: ExtractOpti
     }
   }
   const { constants, groups } = fileDefines(root);
-  return { functions, problems, constants, globals: fileGlobalsOf(root), sites, flagGroups: groups };
+  return { functions, problems, constants, globals: fileGlobalsOf(root), sites: placesOf(sites), flagGroups: groups };
 }
 
 export { declaredVariables };
