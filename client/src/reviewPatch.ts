@@ -1,8 +1,8 @@
 /**
  * "Review Patch…": asks for a patch file (a .diff, a .patch, or a mail that
- * quotes one), has the server review it against the C file in the active
- * editor (or, with none, the file the patch names in the workspace), and
- * opens the patch beside it: the verdict is on the patch's lines as
+ * quotes one), has the server review it against the file the patch names
+ * in the workspace (or, when that is nowhere, the C file in the active
+ * editor), and opens the patch beside it: the verdict is on the patch's lines as
  * diagnostics — introduced findings on the `+` lines, fixed ones as
  * information, the summary on the first line — and in a message.
  */

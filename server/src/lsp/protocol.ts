@@ -106,8 +106,8 @@ export namespace LockStateAtCommand {
 }
 
 /**
- * Command `jailcheck.reviewPatch`: review a patch file against a base C file
- * (the one given, else the one the patch names, found in the workspace) and
+ * Command `jailcheck.reviewPatch`: review a patch file against the C file it
+ * names (open, or found in the workspace), else against the one given, and
  * return the verdict. The patch's diagnostics are published for its URI, as
  * for a patch document opened in the editor (language `diff`), which is
  * reviewed the same way without the command.
@@ -116,7 +116,7 @@ export namespace ReviewPatchCommand {
   export const command = 'jailcheck.reviewPatch';
   export interface Arguments {
     readonly patchUri: string;
-    /** The C file to apply the patch to; by default the file the patch names. */
+    /** The C file to apply the patch to when the file the patch names is nowhere in the workspace. */
     readonly baseUri?: string;
   }
   export type Result = import('./patchReview').PatchVerdict;
