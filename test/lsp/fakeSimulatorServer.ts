@@ -3,7 +3,8 @@
  * JSON file named by JAILCHECK_FAKE_REPORT), so the background-simulation
  * plumbing can be tested end to end while the simulator is a stub; or, with
  * JAILCHECK_FAKE_REPORT=throw, by one that throws, for the server's error
- * handling. Started by the tests as
+ * handling; or, with JAILCHECK_FAKE_REPORT=slow, by one that takes 3 s per
+ * function and finds nothing, to see what the server does meanwhile. Started by the tests as
  * `node --import tsx test/lsp/fakeSimulatorServer.ts`.
  */
 import * as fs from 'node:fs';
@@ -11,10 +12,14 @@ import type { SimulationReport } from '../../simulator/src/sim/report';
 import { createServerConnection, startServer } from '../../server/src/lsp/server';
 
 const source = process.env.JAILCHECK_FAKE_REPORT!;
-const report = source === 'throw' ? undefined : JSON.parse(fs.readFileSync(source, 'utf8')) as SimulationReport;
+const report = source === 'throw' || source === 'slow' ? undefined : JSON.parse(fs.readFileSync(source, 'utf8')) as SimulationReport;
 
 startServer(createServerConnection('stdio'), {
   simulate: async (_ir, name) => {
+    if (source === 'slow') {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      return { function: name, scenarios: [], elapsedMs: 3000 };
+    }
     if (!report) throw new Error(`simulator exploded on ${name}`);
     return name === report.function ? report : { function: name, scenarios: [], elapsedMs: 0 };
   },

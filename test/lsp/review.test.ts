@@ -16,7 +16,7 @@ import { example, readFixture, service } from '../helpers';
 import { LineIndex } from '../../server/src/lineIndex';
 import { patchAnchor, reviewPatch } from '../../server/src/review';
 import { locateOnDisk } from '../../server/src/lsp/patchReview';
-import { Diagnostic, LspClient, PublishDiagnosticsParams } from './lspClient';
+import { Diagnostic, LspClient, PublishDiagnosticsParams, ROOT } from './lspClient';
 
 const EXAMPLE = example();
 const QUIET = { debounceMs: 0, simulator: { background: false } };
@@ -361,6 +361,35 @@ describe('an untrusted workspace', () => {
       assert.ok(!untrusted.logs.some((l) => l.includes('HEAD\'s kern_jail.c')), untrusted.logs.join('\n'));
     } finally {
       fs.rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('while a patch is being reviewed', () => {
+  test('the server keeps answering: a hover in the C file is answered before the slow simulation of the review ends', async () => {
+    const ws = workspace();
+    const client = await LspClient.start({
+      command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'test/lsp/fakeSimulatorServer.ts')],
+      env: { JAILCHECK_FAKE_REPORT: 'slow' },
+      initializationOptions: { debounceMs: 0, simulator: { background: false } },
+      rootUri: pathToFileURL(ws.root).href,
+      configuration: (items) => items.map(() => ({ debounceMs: 0, simulator: { background: true } })),
+    });
+    try {
+      const base = pathToFileURL(ws.base).href;
+      await client.open(base, EXAMPLE);
+      const patchUri = pathToFileURL(path.join(ws.root, 'second.patch')).href;
+      const reviewed = openPatch(client, patchUri, SECOND).then(() => performance.now());
+      // The review's simulation (of the base, then of the patched text) takes 3 s per function.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const position = { line: new LineIndex(EXAMPLE).position(EXAMPLE.indexOf('mtx_unlock(&pr->pr_mtx);', EXAMPLE.indexOf('prison_proc_hold('))).line - 1, character: 2 };
+      const hover = await client.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri: base }, position }, 10_000);
+      const hovered = performance.now();
+      assert.ok(hover && /pr->pr_mtx held/.test(hover.contents.value), JSON.stringify(hover));
+      assert.ok(hovered < await reviewed, 'the hover was answered while the review was still simulating');
+    } finally {
+      assert.equal(await client.shutdown(), 0);
+      fs.rmSync(ws.root, { recursive: true, force: true });
     }
   });
 });

@@ -31,10 +31,14 @@ import { DiagnosticSeverity } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Finding } from '../../../simulator/src/findings';
 import type { SourceRange } from '../../../simulator/src/ir';
-import type { AnalysisService } from '../analysisService';
+import type { AnalysedText, AnalysisService } from '../analysisService';
+import type { JailcheckConfig } from '../../../simulator/src/config';
+import type { SimulationReport } from '../../../simulator/src/sim/report';
+import { cascadeFunctions, mergeInterleavingFindings } from '../interleavings';
+import { simulateFunction } from '../simulate';
 import { InputError, MAX_INPUT_BYTES } from '../input';
 import { LineIndex } from '../lineIndex';
-import { PatchDoesNotApply, patchAnchor, reviewPatch } from '../review';
+import { PatchDoesNotApply, patchAnchor, reviewPatchAsync } from '../review';
 import type { ReviewResult } from '../review';
 import { readPatch } from '../review/readPatch';
 import { fileOf } from './headBaseline';
@@ -92,6 +96,7 @@ export class PatchReviewFeature {
     private readonly status: StatusReporter,
     private readonly logger: Logger,
     private readonly workspaceFolders: () => readonly string[],
+    private readonly simulate: typeof simulateFunction = simulateFunction,
   ) {}
 
   /** The patch document was opened or edited: review it when the typing pauses. */
@@ -144,28 +149,32 @@ export class PatchReviewFeature {
 
   private async review(patchUri: string): Promise<Reviewed> {
     const open = this.documents.get(patchUri);
+    // The document object is updated in place by edits: remember which version this review is of.
+    const version = open?.version;
+    const stale = (): boolean => open !== undefined && this.documents.get(patchUri)?.version !== version;
     const settings = await this.settings.get(patchUri);
     const end = this.status.begin('analysis', patchUri);
     try {
       const patchText = open ? open.getText() : readTextFile(fileOf(patchUri), 'the patch');
-      const done = this.reviewText(patchUri, patchText, open, settings);
+      const done = await this.reviewText(patchUri, patchText, version, settings, stale);
       // An edit that arrived while this ran: its own review follows.
-      if (open && this.documents.get(patchUri)?.version !== open.version) return done;
+      if (stale()) return done;
       this.reviewed.set(patchUri, done);
-      void this.connection.sendDiagnostics({ uri: patchUri, ...(open ? { version: open.version } : {}), diagnostics: done.diagnostics });
+      void this.connection.sendDiagnostics({ uri: patchUri, ...(version !== undefined ? { version } : {}), diagnostics: done.diagnostics });
       return done;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const verdict: PatchVerdict = { patchUri, fixed: 0, introduced: 0, unchanged: 0, error: message, summary: message };
       if (!(err instanceof InputError)) this.logger.error(`review of ${patchUri}`, err);
-      return { version: open?.version ?? 0, verdict, diagnostics: [] };
+      return { version: version ?? 0, verdict, diagnostics: [] };
     } finally {
       end();
     }
   }
 
-  private reviewText(patchUri: string, patchText: string, doc: TextDocument | undefined, settings: Settings): Reviewed {
-    const version = doc?.version ?? 0;
+  private async reviewText(patchUri: string, patchText: string, docVersion: number | undefined, settings: Settings,
+    stale: () => boolean): Promise<Reviewed> {
+    const version = docVersion ?? 0;
     if (patchText.length > MAX_INPUT_BYTES) {
       const message = `this patch is ${(patchText.length / 1048576).toFixed(1)} MB, more than jailcheck reads (${MAX_INPUT_BYTES / 1048576} MB); it is not reviewed`;
       const at = { line: 0, character: 0 };
@@ -204,12 +213,13 @@ export class PatchReviewFeature {
     const config = configOf(settings);
     let result: ReviewResult;
     try {
-      result = reviewPatch(base.text, patchText, {
+      result = await reviewPatchAsync(base.text, patchText, {
         service: this.service, config, baseName: base.name, patchName: path.basename(fileOf(patchUri) ?? patchUri),
-        // Synchronous: the server answers nothing else meanwhile, so the simulator gets the
-        // background budget for both versions together, not the command line's.
-        simulate: settings.simulator.background
-          ? { timeBudgetMs: settings.simulator.timeBudgetMs / 2, maxPreemptions: settings.simulator.maxPreemptions } : false,
+        // The simulator runs one scenario at a time between other requests, within the
+        // background budget for both versions together; an edit of the patch stops it.
+        interleavings: (analysed) => (settings.simulator.background
+          ? this.interleavings(analysed, config, settings.simulator.timeBudgetMs / 2, settings.simulator.maxPreemptions, stale)
+          : Promise.resolve([])),
       });
     } catch (err) {
       if (err instanceof PatchDoesNotApply) return fail(err.message, headerLineOf(err.message) ?? 1);
@@ -242,6 +252,20 @@ export class PatchReviewFeature {
       diagnostics.push({ ...d, severity: DiagnosticSeverity.Information, data: { function: f.function, review: 'fixed' } });
     }
     return { version, verdict, diagnostics };
+  }
+
+  /** The built-in scenarios' findings for one version, as `jailcheck check` (and review) report them. */
+  private async interleavings(a: AnalysedText, config: JailcheckConfig, budgetMs: number, maxPreemptions: number, stale: () => boolean): Promise<Finding[]> {
+    const source = { ir: a.ir, ledgerRows: a.ledger.rows, summaries: a.analysis.summaries };
+    const targets = cascadeFunctions(a.ledger.rows, config);
+    const deadline = performance.now() + budgetMs;
+    const runs: Array<{ function: string; report: SimulationReport }> = [];
+    for (const [i, fn] of targets.entries()) {
+      if (stale()) return [];
+      const share = Math.max(1, (deadline - performance.now()) / (targets.length - i));
+      runs.push({ function: fn, report: await this.simulate(source, fn, { timeBudgetMs: share, maxPreemptions, config, builtWorldsOnly: true, cancelled: stale }) });
+    }
+    return mergeInterleavingFindings(runs, config.vocabulary.liveCounter);
   }
 
   /**

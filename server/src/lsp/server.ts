@@ -78,7 +78,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       publisher.restated(doc, newSinceHead(doc));
       background.restate(doc);
     }, simulate, () => folders);
-    review = new PatchReviewFeature(connection, documents, settings, service, status, logger, () => folders);
+    review = new PatchReviewFeature(connection, documents, settings, service, status, logger, () => folders, simulate);
     const r = review;
     s.onDidEdit((uri) => background.cancel(uri));
     s.onDidAnalyse((doc) => {

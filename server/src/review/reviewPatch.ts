@@ -13,7 +13,7 @@ import { createTwoFilesPatch } from 'diff';
 import type { Finding } from '../../../simulator/src/findings';
 import type { JailcheckConfig } from '../../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../../simulator/src/config';
-import type { AnalysisService } from '../analysisService';
+import type { AnalysedText, AnalysisService } from '../analysisService';
 import { AppliedPatch, applyFilePatch, DEFAULT_FUZZ } from './apply';
 import { classifyInScope, functionExtents, touchedScope } from './compare';
 import { readPatch, sectionFor } from './readPatch';
@@ -93,6 +93,22 @@ export function reviewTexts(baseFile: string, patchedFile: string, options: Revi
 }
 
 function compareVersions(baseText: string, applied: AppliedPatch, quoteDepth: number, options: ReviewOptions, applyMs: number): ReviewResult {
+  const steps = compareSteps(baseText, applied, quoteDepth, options, applyMs, options.simulate ?? true);
+  let next = steps.next();
+  while (!next.done) next = steps.next([]);
+  return next.value;
+}
+
+/**
+ * The review as steps: after analysing each version (without the
+ * simulator), the caller is asked for that version's interleaving findings
+ * (`yield analysed`, answered with `next(findings)`). The synchronous review
+ * runs the simulator inside the analysis instead and answers with nothing;
+ * the language server's review answers after an asynchronous simulation, so
+ * that it can serve edits in between.
+ */
+function* compareSteps(baseText: string, applied: AppliedPatch, quoteDepth: number, options: ReviewOptions, applyMs: number,
+  simulate: ReviewOptions['simulate']): Generator<AnalysedText, ReviewResult, Finding[]> {
   const config = options.config ?? DEFAULT_CONFIG;
   const service = options.service;
   const t0 = performance.now();
@@ -115,18 +131,20 @@ function compareVersions(baseText: string, applied: AppliedPatch, quoteDepth: nu
     ? new Set([...extents.base, ...extents.patched].map((e) => e.name))
     : touched.functions;
   const only = wholeFile ? undefined : functions;
-  const simulate = options.simulate ?? true;
-  const before = service.analyse(baseText, { config, only, simulate });
-  const after = service.analyse(applied.text, { config, only, simulate });
-  // Only findings are kept (plain data): the trees can go.
-  service.release(before);
-  service.release(after);
   // The ledger's findings are the whole file's: those the service left out (they point at no
   // touched function) are still compared, so that one that stops pointing at the patch is not fixed.
-  const everything = (a: typeof before): Finding[] => [...new Set([...a.findings, ...a.ledger.findings])];
+  const everything = function* (text: string): Generator<AnalysedText, Finding[], Finding[]> {
+    const a = service.analyse(text, { config, only, simulate });
+    // Only findings are kept (plain data): the tree can go.
+    service.release(a);
+    const more = yield a;
+    return [...new Set([...a.findings, ...a.ledger.findings, ...more])];
+  };
+  const before = yield* everything(baseText);
+  const after = yield* everything(applied.text);
   const classified = classifyInScope(
-    { findings: everything(before), text: baseText, extents: extents.base },
-    { findings: everything(after), text: applied.text, extents: extents.patched },
+    { findings: before, text: baseText, extents: extents.base },
+    { findings: after, text: applied.text, extents: extents.patched },
     functions, config,
   );
   return {
@@ -135,6 +153,29 @@ function compareVersions(baseText: string, applied: AppliedPatch, quoteDepth: nu
     ...classified,
     timings: { applyMs, analyseMs: performance.now() - t0 },
   };
+}
+
+/**
+ * reviewPatch() for a server that must keep answering: each version is
+ * analysed without the simulator, then `interleavings` (which may take its
+ * time, yielding to the event loop) gives its interleaving findings.
+ */
+export async function reviewPatchAsync(baseText: string, patchText: string,
+  options: ReviewOptions & { readonly interleavings: (analysed: AnalysedText) => Promise<Finding[]> }): Promise<ReviewResult> {
+  const t0 = performance.now();
+  const read = readPatch(patchText, options.patchName);
+  const file = sectionFor(read, options.baseName ?? '', options.patchName);
+  const applied = applyFilePatch(baseText, file, {
+    fuzz: options.fuzz ?? DEFAULT_FUZZ, baseName: options.baseName, patchName: options.patchName,
+  });
+  const steps = compareSteps(baseText, applied, read.quoteDepth, options, performance.now() - t0, false);
+  let next = steps.next();
+  while (!next.done) {
+    const analysed = next.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    next = steps.next(await options.interleavings(analysed));
+  }
+  return next.value;
 }
 
 /** Where a line of one version is shown in the patch file. */
