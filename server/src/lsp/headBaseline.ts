@@ -127,11 +127,6 @@ export class HeadBaseline {
     });
   }
 
-  /** The file's HEAD version, for tests and for whoever wants to wait for it. */
-  async settled(uri: string): Promise<void> {
-    await this.entries.get(uri)?.checking;
-  }
-
   forget(uri: string): void {
     this.entries.delete(uri);
   }
