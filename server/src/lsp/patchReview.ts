@@ -15,11 +15,14 @@
  * - each fixed finding, as information, on the `-` line that removed it;
  * - a patch that does not apply: one error on the hunk that failed, and
  *   nothing else.
- * The base is the file the patch's `---`/`+++` lines name, looked up under
- * the workspace folders (and the patch's own folder) with as many leading
- * path parts stripped as needed (patch -p), or the file "Review Patch…" was
- * given; when it is open, its unsaved text is what the patch applies to,
- * and an edit to it reviews the patch again. Nothing is written to disk.
+ * The base is the C file the patch's `---`/`+++` lines name (kern_jail.c
+ * first), looked up among the open documents, then under the workspace
+ * folders (and the patch's own folder) with as many leading path parts
+ * stripped as needed (patch -p); when it is nowhere, the file "Review
+ * Patch…" was run from. When the base is open, its unsaved text is what the
+ * patch applies to, and an edit to it reviews the patch again. The review
+ * is asynchronous (the simulator runs between other requests) and an edit
+ * of the patch abandons it. Nothing is written to disk.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
