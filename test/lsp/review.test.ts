@@ -242,6 +242,38 @@ describe('findings new since HEAD', () => {
   });
 });
 
+describe('a commit made while the file is open', () => {
+  test('is noticed without an edit: what was new since HEAD is HEAD\'s once committed', async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-commit-'));
+    const file = path.join(repo, 'kern_jail.c');
+    fs.writeFileSync(file, EXAMPLE);
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
+    git('init', '-q');
+    git('add', 'kern_jail.c');
+    git('commit', '-q', '-m', 'base');
+    const client = await start(repo);
+    try {
+      type Marked = Diagnostic & { data?: { sinceHead?: string } };
+      const uri = pathToFileURL(file).href;
+      const edited = EXAMPLE.replace('\t\tif (pr->pr_ref > 0) {\n\t\t\tmtx_unlock(&pr->pr_mtx);\n', '\t\tif (pr->pr_ref > 0) {\n\t\t\tmtx_unlock(&pr->pr_mtx);\n\t\t\tmtx_unlock(&pr->pr_mtx);\n');
+      const release = (p: PublishDiagnosticsParams) => (p.diagnostics as Marked[]).find((d) => d.code === 'lock-release-not-held');
+      const marked = (state: string) => client.next<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (p) => p.uri === uri && release(p)?.data?.sinceHead === state, 30_000);
+      const asNew = marked('new');
+      await client.open(uri, edited);
+      await asNew;
+      // Saved and committed from a terminal; the editor sends nothing.
+      const asHead = marked('head');
+      fs.writeFileSync(file, edited);
+      git('commit', '-q', '-am', 'the double unlock');
+      const published = await asHead;
+      assert.ok(!release(published)!.message.includes('new since HEAD'));
+    } finally {
+      assert.equal(await client.shutdown(), 0);
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a patch review with the simulator on (the editor\'s default)', () => {
   test('the seed\'s second patch fixes the asymmetry and the revival counterexample, and introduces nothing', async () => {
     const ws = workspace();
