@@ -76,8 +76,12 @@ export function simulatorSection(example: BenchInput): BenchSection {
           { note: red.withoutReduction.verdict }));
         figures.push(valueFigure(`${id}.with`, `${spec!.name}: executions with sleep sets`, 'count', red.withReduction.executions,
           { note: red.withReduction.verdict, ratio: { value: red.withoutReduction.executions / red.withReduction.executions, to: 'reduction (without ÷ with)' } }));
-        if (red.withReduction.verdict !== red.withoutReduction.verdict) notes.push(`${spec!.name}: VERDICTS DIFFER (${red.withReduction.verdict} vs ${red.withoutReduction.verdict})`);
-        notes.push(`${spec!.name}: both explorations took ${(ms / 1000).toFixed(1)} s`);
+        figures.push(valueFigure(`${id}.dpor`, `${spec!.name}: executions with source-set DPOR and sleep sets`, 'count', red.withDpor.executions,
+          { note: red.withDpor.verdict, ratio: { value: red.withoutReduction.executions / red.withDpor.executions, to: 'reduction (without ÷ with)' } }));
+        if (red.withReduction.verdict !== red.withoutReduction.verdict || red.withDpor.verdict !== red.withoutReduction.verdict) {
+          notes.push(`${spec!.name}: VERDICTS DIFFER (sleep sets ${red.withReduction.verdict}, DPOR ${red.withDpor.verdict}, none ${red.withoutReduction.verdict})`);
+        }
+        notes.push(`${spec!.name}: the three explorations took ${(ms / 1000).toFixed(1)} s`);
       }
       return { id: 'simulator-example', title: `Simulator: ${example.description}`, figures, notes };
     },

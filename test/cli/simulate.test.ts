@@ -161,7 +161,7 @@ test('a race needs a preemption and says how many; a lock-order deadlock too', a
   assert.match(deadlock.stdout, /test\/fixtures\/sim\/deadlock\.c:30: deadlock: thread 1 holds A\.pr_mtx and waits for allprison_lock; thread 2 holds allprison_lock and waits for A\.pr_mtx \[deadlock\] — race \(1 preemption\)/);
 });
 
-test('--preemptions bounds the first search only: with 0, every interleaving is then explored with sleep sets and the race is still found', async () => {
+test('--preemptions bounds the first search only: with 0, every interleaving is then explored with DPOR and the race is still found', async () => {
   const r = await runCli(['simulate', RACE, '--function', 'prison_drop', '--scenario', 'two-callers', '--preemptions', '0'], { cwd: dir });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /\[use-after-free\] — race \(1 preemption\)/);
@@ -197,11 +197,11 @@ test('a scenario file from test/fixtures/sim runs instead of the built-in scenar
   assert.match(r.stdout, /\[use-after-free\] — race \(1 preemption\)/);
 });
 
-test('--compare-reduction prints every interleaving\'s count with and without sleep sets, both verdicts agreeing', async () => {
+test('--compare-reduction prints every interleaving\'s count with DPOR, with sleep sets alone and without, the verdicts agreeing', async () => {
   const r = await runCli(['simulate', EXAMPLE, '--function', 'prison_hold', '--scenario', 'test/fixtures/sim/three-holds.json', '--compare-reduction', '--time-budget', '60000'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\nOK {8}three-holds: /);
-  assert.match(r.stdout, /\n {10}every interleaving: 25 executions with sleep sets \(ok\), 34,650 executions without \(ok\)\n/);
+  assert.match(r.stdout, /\n {10}every interleaving: 1 execution with DPOR \(ok\), 25 executions with sleep sets alone \(ok\), 34,650 executions without \(ok\)\n/);
 });
 
 test('the scenario-file example of docs/simulate.md is valid, and runs as the page says: a violation, then OK, exit 1', async () => {
@@ -372,7 +372,7 @@ test('simulate --format json prints exactly the documented shape, every field th
   const raced = race.scenarios.find((x: { verdict: string }) => x.verdict === 'violation');
   assert.deepEqual([raced.counterexample.preemptions, raced.counterexample.label], [1, 'race (1 preemption)']);
   assert.equal(raced.counterexample.steps.filter((st: { preemption?: boolean }) => st.preemption).length, 1);
-  assert.deepEqual(reduction.scenarios[0].reduction, { withReduction: { executions: 25, verdict: 'ok' }, withoutReduction: { executions: 34650, verdict: 'ok' } });
+  assert.deepEqual(reduction.scenarios[0].reduction, { withReduction: { executions: 25, verdict: 'ok' }, withDpor: { executions: 1, verdict: 'ok' }, withoutReduction: { executions: 34650, verdict: 'ok' } });
   assert.deepEqual(ifdef.configuration, ['#ifdef VIMAGE: taken', '#ifndef INET6: not taken']);
   assert.equal(cut.scenarios[0].verdict, 'incomplete');
   assert.match(cut.scenarios[0].boundsReached[0], /^with up to 0 preemptions: stopped by the time budget$/);

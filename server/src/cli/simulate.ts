@@ -122,7 +122,8 @@ export function formatSimulation(file: string, text: string, report: SimulationR
     out.push(`          ${coverage(s)}`);
     for (const b of s.boundsReached) out.push(`          bound reached: ${b}`);
     if (s.reduction) {
-      out.push(`          every interleaving: ${plural(s.reduction.withReduction.executions, 'execution')} with sleep sets (${s.reduction.withReduction.verdict}), `
+      out.push(`          every interleaving: ${plural(s.reduction.withDpor.executions, 'execution')} with DPOR (${s.reduction.withDpor.verdict}), `
+        + `${plural(s.reduction.withReduction.executions, 'execution')} with sleep sets alone (${s.reduction.withReduction.verdict}), `
         + `${plural(s.reduction.withoutReduction.executions, 'execution')} without (${s.reduction.withoutReduction.verdict})`);
     }
     const c = s.counterexample;

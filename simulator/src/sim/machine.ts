@@ -21,6 +21,12 @@ export interface Access {
   /** Freeing an object conflicts with every access to it. */
   readonly freeOf?: number;
   readonly obj?: number;
+  /**
+   * A lock's release (or downgrade): never enabled together with another
+   * thread's acquire of the same lock, which waits for it, so DPOR may treat
+   * the two as independent; acquires of one lock are dependent.
+   */
+  readonly release?: boolean;
 }
 
 export type InvariantId =
@@ -191,7 +197,7 @@ export class Machine {
   footprint(t: ThreadState): Access[] | null {
     const acc: Access[] = [];
     if (t.frames.length === 0) {
-      if (t.releaseQueue.length > 0) return [{ loc: `L:${t.releaseQueue[0]}`, write: true }];
+      if (t.releaseQueue.length > 0) return [{ loc: `L:${t.releaseQueue[0]}`, write: true, release: true }];
       if (t.phase === 'acquire') {
         const key = this.needKey(t);
         return key === undefined ? null : [{ loc: `L:${key}`, write: true }];
@@ -1020,7 +1026,8 @@ export class Machine {
       case 'scope-lock': {
         if (op.kind === 'lock' && (op.action === 'assert-held' || op.action === 'assert-not-held')) return;
         const key = this.lockKey(op.lock, f, t, acc);
-        if (key !== undefined) acc.push({ loc: `L:${key}`, write: true, obj: key.startsWith('g:') ? undefined : Number(key.slice(0, key.indexOf('.'))) });
+        const release = op.action === 'release' || op.action === 'downgrade';
+        if (key !== undefined) acc.push({ loc: `L:${key}`, write: true, obj: key.startsWith('g:') ? undefined : Number(key.slice(0, key.indexOf('.'))), ...(release ? { release } : {}) });
         return;
       }
       case 'count':

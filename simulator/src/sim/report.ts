@@ -86,6 +86,8 @@ export interface ScenarioResult {
 export interface ReductionComparison {
   readonly withReduction: { readonly executions: number; readonly verdict: Verdict };
   readonly withoutReduction: { readonly executions: number; readonly verdict: Verdict };
+  /** Every interleaving, with source-set DPOR and sleep sets. */
+  readonly withDpor: { readonly executions: number; readonly verdict: Verdict };
 }
 
 export interface SimulationReport {

@@ -122,11 +122,11 @@ export class Simulator {
     }
     if (!found && verdict === 'ok' && !exhaustive) {
       if (options.unbounded !== false) {
-        const r = explore(() => start(), common({ preemptionBound: Infinity, reduction: 'sleep-sets', stateCache: false }), states);
+        const r = explore(() => start(), common({ preemptionBound: Infinity, reduction: 'dpor', stateCache: false }), states);
         executions += r.executions;
         if (r.found) found = r.found;
         else if (r.complete) exhaustive = true;
-        else bounds.push(`schedules with more than ${bound} preemption${bound === 1 ? '' : 's'}: ${r.cut.join(', ')} (${r.executions} explored with sleep sets)`);
+        else bounds.push(`schedules with more than ${bound} preemption${bound === 1 ? '' : 's'}: ${r.cut.join(', ')} (${r.executions} explored with DPOR and sleep sets)`);
       } else {
         bounds.push(`schedules with more than ${bound} preemption${bound === 1 ? '' : 's'} were not explored`);
       }
@@ -142,14 +142,14 @@ export class Simulator {
 
   /** Every interleaving, with and without sleep sets: the reduction's worth, and a check that both agree. */
   private compare(start: (record?: boolean) => Machine, options: SimulateOptions & { readonly deadline: number }): ScenarioResult['reduction'] {
-    const once = (reduction: 'none' | 'sleep-sets'): { executions: number; verdict: Verdict } => {
+    const once = (reduction: 'none' | 'sleep-sets' | 'dpor'): { executions: number; verdict: Verdict } => {
       const r = explore(() => start(), {
         preemptionBound: Infinity, reduction, stateCache: false, maxExecutions: options.maxExecutions ?? 1_000_000,
         deadline: performance.now() + (options.timeBudgetMs ?? 60_000), cancelled: options.cancelled,
       }, null);
       return { executions: r.executions, verdict: r.found ? 'violation' : r.complete ? 'ok' : 'incomplete' };
     };
-    return { withReduction: once('sleep-sets'), withoutReduction: once('none') };
+    return { withReduction: once('sleep-sets'), withDpor: once('dpor'), withoutReduction: once('none') };
   }
 
   /** Replays the violating execution, recording every step. */
