@@ -5,7 +5,7 @@
  * then takes the first alternative at every new decision. Depth-first
  * backtracking over the decisions visits every execution once.
  *
- * Two ways to cut the work:
+ * Three ways to cut the work:
  *  - preemption bounding (CHESS): switching away from a thread that could go
  *    on costs one preemption; only executions within the bound are run.
  *    Here states reached again with no fewer preemptions left are not
