@@ -22,8 +22,8 @@ import { shiftRanges } from '../../simulator/src/shift';
 import { ledgerOf, ledgerRowsOf, LedgerRow } from '../../simulator/src/ledger/index';
 import type { CParser } from './parsing/parser';
 import { prepareKernelSource } from './parsing/preprocess';
-import { regionParser } from './parsing/region';
-import type { Point, SyntaxTree } from './parsing/syntax';
+import { pointAt, regionParser } from './parsing/region';
+import type { SyntaxTree } from './parsing/syntax';
 import { extractFunction, fileDefinesOf, fileGlobalsOf, ExtractedFile, placesOf } from './extract/index';
 import { findFunctions } from './extract/functions';
 
@@ -66,16 +66,6 @@ export function fingerprint(text: string): string {
     b = Math.imul(b ^ c, 0x5bd1e995);
   }
   return (a >>> 0).toString(36) + (b >>> 0).toString(36);
-}
-
-function pointAt(text: string, offset: number): Point {
-  let row = 0;
-  let last = -1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    row++;
-    last = i;
-  }
-  return { row, column: offset - last - 1 };
 }
 
 export class DocumentAnalyzer {

@@ -16,6 +16,7 @@ import type { Finding, FindingStep, RelatedSite } from '../../simulator/src/find
 import type { LedgerRow } from '../../simulator/src/ledger/records';
 import type { ScenarioResult, SimulationReport } from '../../simulator/src/sim/report';
 import type { Simulator } from '../../simulator/src/sim/simulate';
+import type { simulateFunction, SimulationSource } from './simulate';
 
 /** The functions whose scenarios `check` runs: where a jail's fall gives its parent's live count back. */
 export function cascadeFunctions(rows: readonly LedgerRow[], config: JailcheckConfig): string[] {
@@ -152,3 +153,30 @@ export function mergeInterleavingFindings(runs: ReadonlyArray<{ readonly functio
     return { ...finding, related, message: `${finding.message.slice(0, -1)}; also in ${others.map((o) => o.name).sort().join(', ')})` };
   });
 }
+
+export interface CascadeRun {
+  readonly function: string;
+  readonly report: SimulationReport;
+}
+
+/**
+ * The built-in scenarios of `functions` on built worlds, simulated one
+ * function after the other with `simulate` (which yields to the event loop
+ * between scenarios: the language server's way), each function given an
+ * equal share of what is left of `budgetMs`, so one cannot starve the
+ * others. Undefined when `cancelled` said stop.
+ */
+export async function simulateInTurn(simulate: typeof simulateFunction, source: SimulationSource, functions: readonly string[],
+  config: JailcheckConfig, options: { readonly budgetMs: number; readonly maxPreemptions: number; readonly cancelled: () => boolean }): Promise<CascadeRun[] | undefined> {
+  const deadline = performance.now() + options.budgetMs;
+  const runs: CascadeRun[] = [];
+  for (const [i, fn] of functions.entries()) {
+    if (options.cancelled()) return undefined;
+    const share = Math.max(1, (deadline - performance.now()) / (functions.length - i));
+    runs.push({ function: fn, report: await simulate(source, fn, {
+      timeBudgetMs: share, maxPreemptions: options.maxPreemptions, config, builtWorldsOnly: true, cancelled: options.cancelled,
+    }) });
+  }
+  return options.cancelled() ? undefined : runs;
+}
+

@@ -1,7 +1,6 @@
 /** `jailcheck check FILE...`: read, analyse, print. */
-import * as fs from 'fs';
 import { AnalysisService } from '../analysisService';
-import { decodeSource, InputError, MAX_INPUT_BYTES, tooLargeMessage } from '../input';
+import { InputError, readSource } from '../input';
 import { LineIndex } from '../lineIndex';
 import type { ParserPreference } from '../parsing/parser';
 import type { SyntaxNode } from '../parsing/syntax';
@@ -18,23 +17,6 @@ export interface CheckOptions {
 }
 
 const FORMATS = ['text', 'json', 'sarif'];
-
-export function readSource(file: string): string {
-  let bytes: Uint8Array;
-  try {
-    const stat = fs.statSync(file);
-    if (stat.isDirectory()) throw new InputError(`${file}: is a directory, not a C file`);
-    // A device or a pipe could be endless (/dev/zero): only regular files are read.
-    if (!stat.isFile()) throw new InputError(`${file}: is not a regular file`);
-    if (stat.size > MAX_INPUT_BYTES) throw new InputError(tooLargeMessage(file, stat.size));
-    bytes = fs.readFileSync(file);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
-  }
-  return decodeSource(bytes, file);
-}
 
 /** The first place tree-sitter could not read, for the message about a file that is not C. */
 function firstDamage(node: SyntaxNode): SyntaxNode | undefined {

@@ -5,7 +5,7 @@ import { AnalysisService } from '../analysisService';
 import { InputError } from '../input';
 import { LineIndex } from '../lineIndex';
 import type { ParserPreference } from '../parsing/parser';
-import { readSource } from './check';
+import { readSource } from '../input';
 import { formatText } from './formatText';
 import { toReport } from './report';
 

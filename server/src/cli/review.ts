@@ -14,15 +14,13 @@
  * location in JSON.
  */
 import type { Command } from 'commander';
-import * as fs from 'fs';
 import type { Log } from 'sarif';
 import { AnalysisService } from '../analysisService';
-import { InputError, MAX_INPUT_BYTES } from '../input';
+import { InputError, readPatchFile, readSource } from '../input';
 import { LineIndex } from '../lineIndex';
 import type { ParserPreference } from '../parsing/parser';
 import { baseFromGit } from '../review/git';
 import { reviewPatch, ReviewResult, reviewTexts } from '../review/reviewPatch';
-import { readSource } from './check';
 import { formatText } from './formatText';
 import { locate, ReportFinding, ReportLocation, toReport } from './report';
 
@@ -59,24 +57,6 @@ export interface ReviewReport {
 
 const FORMATS = ['text', 'json', 'sarif'];
 
-/** Reads a patch file: UTF-8 text, not binary, not huge. */
-export function readPatchFile(file: string): string {
-  let bytes: Buffer;
-  try {
-    if (fs.statSync(file).isDirectory()) throw new InputError(`${file}: is a directory, not a patch`);
-    bytes = fs.readFileSync(file);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
-  }
-  if (bytes.length > MAX_INPUT_BYTES) throw new InputError(`${file}: ${(bytes.length / 1048576).toFixed(1)} MB is more than jailcheck reads; is this really a patch?`);
-  if (bytes.subarray(0, 64 * 1024).includes(0)) throw new InputError(`${file}: this is a binary file, not a patch`);
-  const text = new TextDecoder('utf-8').decode(bytes);
-  const bad = (text.match(/\uFFFD/g) ?? []).length;
-  if (bad > 0 && bad > text.length / 100) throw new InputError(`${file}: this is not UTF-8 or ASCII text, so not a patch jailcheck can read`);
-  return text;
-}
 
 export function toReviewReport(result: ReviewResult, names: { base: string; patched: string; patch: string | null; git?: { rev: string; path: string } }): ReviewReport {
   const baseIndex = new LineIndex(result.baseText);

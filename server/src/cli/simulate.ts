@@ -11,7 +11,7 @@ import { cascadeFunctions } from '../interleavings';
 import { LineIndex } from '../lineIndex';
 import type { ParserPreference } from '../parsing/parser';
 import { ScenarioError, scenariosOf, SimulationInputError, SimulationSource, simulateFunction, simulatorFor } from '../simulate';
-import { readSource } from './check';
+import { readSource } from '../input';
 
 interface SimulateCliOptions {
   readonly function?: string;

@@ -81,9 +81,14 @@ export function staticDiagnostics(doc: AnalysedDocument, newSinceHead?: Readonly
       severity: DiagnosticSeverity.Information, code: 'parse-problem', source: SOURCE, message: doc.skipped,
     }];
   }
+  return diagnosticsOf(doc.result?.findings ?? [], doc.uri, doc.document, doc.settings, newSinceHead);
+}
+
+/** Findings as diagnostics (those of rules turned off left out), marked against HEAD when its findings are known. */
+export function diagnosticsOf(findings: readonly Finding[], uri: string, doc: Positions, settings: Settings, newSinceHead?: ReadonlySet<Finding>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const f of doc.result?.findings ?? []) {
-    const d = findingToDiagnostic(f, doc.uri, doc.document, doc.settings);
+  for (const f of findings) {
+    const d = findingToDiagnostic(f, uri, doc, settings);
     if (d) out.push(markedSinceHead(d, f, newSinceHead));
   }
   return out;

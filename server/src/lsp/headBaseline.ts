@@ -19,15 +19,15 @@
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Finding } from '../../../simulator/src/findings';
 import type { JailcheckConfig } from '../../../simulator/src/config';
-import type { SimulationReport } from '../../../simulator/src/sim/report';
 import type { AnalysisService } from '../analysisService';
-import { cascadeFunctions, mergeInterleavingFindings } from '../interleavings';
+import { cascadeFunctions, mergeInterleavingFindings, simulateInTurn } from '../interleavings';
 import { MAX_INPUT_BYTES } from '../input';
 import { classify } from '../review/compare';
 import type { simulateFunction } from '../simulate';
+import type { AnalysedDocument } from './analysis';
+import { fileOf, inside } from './files';
 import type { Logger } from './logger';
 
 /** How often a file's HEAD blob is looked up again. */
@@ -92,13 +92,30 @@ export class HeadBaseline {
    * does not have, or undefined when HEAD's version is not known (not a git
    * file, untrusted workspace, not looked up yet).
    */
-  newFindings(uri: string, text: string, current: readonly Finding[], config: JailcheckConfig, kind: 'static' | 'interleaving' = 'static'): ReadonlySet<Finding> | undefined {
+  private newFindings(uri: string, text: string, current: readonly Finding[], config: JailcheckConfig, kind: 'static' | 'interleaving'): ReadonlySet<Finding> | undefined {
     const head = this.entries.get(uri)?.head;
     if (!head || !head.configKey.startsWith(JSON.stringify(config))) return undefined;
     const theirs = kind === 'static' ? head.findings : head.interleaving;
     if (!theirs) return undefined;
     const { introduced } = classify({ findings: theirs, text: head.text }, { findings: current, text }, config);
     return new Set(introduced);
+  }
+
+  /**
+   * For an analysed document, the findings of `findings` HEAD lacks; undefined
+   * when the document is not compared with HEAD (the setting, an untrusted
+   * workspace, no analysis) or HEAD's findings are not known.
+   */
+  newFindingsOf(doc: AnalysedDocument, findings: readonly Finding[], kind: 'static' | 'interleaving'): ReadonlySet<Finding> | undefined {
+    if (!comparesWithHead(doc)) return undefined;
+    return this.newFindings(doc.uri, doc.result!.text, findings, doc.config, kind);
+  }
+
+  /** refresh() for an analysed document, with its settings, when it is compared with HEAD. */
+  refreshFor(doc: AnalysedDocument): void {
+    if (!comparesWithHead(doc)) return;
+    const sim = doc.settings.simulator;
+    this.refresh(doc.uri, doc.config, sim.background ? { timeBudgetMs: sim.timeBudgetMs, maxPreemptions: sim.maxPreemptions } : undefined);
   }
 
   /** Looks up HEAD's blob of the document's file when the last look is older than REFRESH_MS. */
@@ -171,18 +188,11 @@ export class HeadBaseline {
       // HEAD's built-in scenarios, as the background simulation runs them for the working text.
       const t1 = performance.now();
       const source = { ir: analysed.ir, ledgerRows: analysed.ledger.rows, summaries: analysed.analysis.summaries };
-      const targets = cascadeFunctions(analysed.ledger.rows, config);
-      const deadline = t1 + simulation.timeBudgetMs;
-      const runs: Array<{ function: string; report: SimulationReport }> = [];
-      for (const [i, fn] of targets.entries()) {
-        if (entry.head !== head || this.entries.get(uri) !== entry) return;
-        const share = Math.max(1, (deadline - performance.now()) / (targets.length - i));
-        runs.push({ function: fn, report: await this.simulate(source, fn, {
-          timeBudgetMs: share, maxPreemptions: simulation.maxPreemptions, config, builtWorldsOnly: true,
-          cancelled: () => entry.head !== head || this.entries.get(uri) !== entry,
-        }) });
-      }
-      if (entry.head !== head || this.entries.get(uri) !== entry) return;
+      const runs = await simulateInTurn(this.simulate, source, cascadeFunctions(analysed.ledger.rows, config), config, {
+        budgetMs: simulation.timeBudgetMs, maxPreemptions: simulation.maxPreemptions,
+        cancelled: () => entry.head !== head || this.entries.get(uri) !== entry,
+      });
+      if (!runs) return;
       const unfinished = runs.flatMap((r) => r.report.scenarios.filter((sc) => sc.verdict === 'incomplete').map((sc) => `${r.function}: ${sc.name}`));
       if (unfinished.length > 0) {
         this.logger.info(`HEAD's ${path.basename(file)}: ${unfinished.length} scenarios did not finish within the budget (${unfinished.slice(0, 3).join(', ')}…); interleaving diagnostics are not compared with HEAD`);
@@ -197,16 +207,7 @@ export class HeadBaseline {
   }
 }
 
-function inside(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-/** The path of a file: URI; undefined for any other scheme (untitled, virtual workspaces). */
-export function fileOf(uri: string): string | undefined {
-  try {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-  } catch {
-    return undefined;
-  }
+/** Whether a document's findings are compared with HEAD: the setting allows it, git may run (trust), and there is an analysis. */
+function comparesWithHead(doc: AnalysedDocument): boolean {
+  return doc.result !== undefined && doc.settings.compareWithHead && doc.settings.trusted;
 }

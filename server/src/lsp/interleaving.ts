@@ -12,10 +12,10 @@
 import { CancellationTokenSource, Diagnostic } from 'vscode-languageserver/node';
 import type { SimulationReport } from '../../../simulator/src/sim/report';
 import { fingerprint } from '../incremental';
-import { cascadeFunctions, mergeInterleavingFindings } from '../interleavings';
+import { cascadeFunctions, mergeInterleavingFindings, simulateInTurn } from '../interleavings';
 import type { simulateFunction } from '../simulate';
 import type { Finding } from '../../../simulator/src/findings';
-import { findingToDiagnostic, markedSinceHead, Positions } from './diagnostics';
+import { diagnosticsOf, Positions } from './diagnostics';
 import type { Settings } from './settings';
 import type { AnalysedDocument } from './analysis';
 import type { DiagnosticsPublisher } from './diagnostics';
@@ -29,15 +29,6 @@ export const SIMULATE_WHEN_IDLE_MS = 750;
 export function interleavingDiagnostics(runs: ReadonlyArray<{ readonly function: string; readonly report: SimulationReport }>,
   live: string, uri: string, doc: Positions, settings: Settings): Diagnostic[] {
   return diagnosticsOf(mergeInterleavingFindings(runs, live), uri, doc, settings);
-}
-
-function diagnosticsOf(findings: readonly Finding[], uri: string, doc: Positions, settings: Settings, newSinceHead?: ReadonlySet<Finding>): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const f of findings) {
-    const d = findingToDiagnostic(f, uri, doc, settings);
-    if (d) out.push(markedSinceHead(d, f, newSinceHead));
-  }
-  return out;
 }
 
 /** Which of a document's interleaving findings HEAD does not have; undefined when HEAD's are not known. */
@@ -117,25 +108,12 @@ export class BackgroundSimulation {
     if (token.isCancellationRequested) return;
     const end = this.status.begin('simulation', doc.uri);
     const result = doc.result!;
-    const deadline = performance.now() + doc.settings.simulator.timeBudgetMs;
-    const runs: Array<{ function: string; report: SimulationReport }> = [];
     try {
-      for (const [i, fn] of targets.entries()) {
-        if (token.isCancellationRequested) return;
-        // Equal shares of what is left, so one function cannot starve the others.
-        const share = Math.max(1, (deadline - performance.now()) / (targets.length - i));
-        runs.push({
-          function: fn,
-          report: await this.simulate({ ir: result.ir, ledgerRows: result.ledgerRows, summaries: result.summaries }, fn, {
-            timeBudgetMs: share,
-            maxPreemptions: doc.settings.simulator.maxPreemptions,
-            cancelled: () => token.isCancellationRequested,
-            config: doc.config,
-            builtWorldsOnly: true,
-          }),
-        });
-      }
-      if (token.isCancellationRequested) return;
+      const runs = await simulateInTurn(this.simulate, { ir: result.ir, ledgerRows: result.ledgerRows, summaries: result.summaries }, targets, doc.config, {
+        budgetMs: doc.settings.simulator.timeBudgetMs, maxPreemptions: doc.settings.simulator.maxPreemptions,
+        cancelled: () => token.isCancellationRequested,
+      });
+      if (!runs) return;
       const findings = mergeInterleavingFindings(runs, doc.config.vocabulary.liveCounter);
       this.cache.set(doc.uri, { key, findings });
       this.publisher.interleaving(doc.uri, doc.version, this.diagnostics(doc, findings));

@@ -36,15 +36,15 @@ import type { Finding } from '../../../simulator/src/findings';
 import type { SourceRange } from '../../../simulator/src/ir';
 import type { AnalysedText, AnalysisService } from '../analysisService';
 import type { JailcheckConfig } from '../../../simulator/src/config';
-import type { SimulationReport } from '../../../simulator/src/sim/report';
-import { cascadeFunctions, mergeInterleavingFindings } from '../interleavings';
+import { fingerprint } from '../incremental';
+import { cascadeFunctions, mergeInterleavingFindings, simulateInTurn } from '../interleavings';
 import { simulateFunction } from '../simulate';
-import { InputError, MAX_INPUT_BYTES } from '../input';
+import { InputError, MAX_INPUT_BYTES, readPatchFile, readSource } from '../input';
 import { LineIndex } from '../lineIndex';
 import { PatchDoesNotApply, patchAnchor, reviewPatchAsync } from '../review';
 import type { ReviewResult } from '../review';
 import { readPatch } from '../review/readPatch';
-import { fileOf } from './headBaseline';
+import { fileOf, inside, sameFile } from './files';
 import { oneLine, SOURCE, stepLine } from './diagnostics';
 import { configOf, severityOf } from './settings';
 import type { Settings, SettingsStore } from './settings';
@@ -74,6 +74,8 @@ interface Reviewed {
   readonly version: number;
   readonly verdict: PatchVerdict;
   readonly diagnostics: Diagnostic[];
+  /** What the verdict was reached from (the patch, its base, the settings); absent for a failure. */
+  readonly key?: string;
 }
 
 /** Directory levels searched below a workspace folder for a base named only by its file name. */
@@ -158,7 +160,7 @@ export class PatchReviewFeature {
     const settings = await this.settings.get(patchUri);
     const end = this.status.begin('analysis', patchUri);
     try {
-      const patchText = open ? open.getText() : readTextFile(fileOf(patchUri), 'the patch');
+      const patchText = open ? open.getText() : readPatchFile(onDisk(patchUri, 'the patch'));
       const done = await this.reviewText(patchUri, patchText, version, settings, stale);
       // An edit that arrived while this ran: its own review follows.
       if (stale()) return done;
@@ -213,6 +215,11 @@ export class PatchReviewFeature {
         : `no base file for this patch: it names ${names.join(', ')}, and no such file is in the workspace; run "Jailcheck: Review Patch…" with the C file open to choose it`, 1, DiagnosticSeverity.Information);
     }
     this.baseOf.set(patchUri, base.uri);
+    // The same patch, base and settings as the last review (the command reviewed the file, then
+    // the editor opened it): its verdict stands.
+    const key = `${fingerprint(patchText)}|${base.uri}|${fingerprint(base.text)}|${JSON.stringify(settings)}`;
+    const last = this.reviewed.get(patchUri);
+    if (last?.key === key) return { ...last, version };
     const config = configOf(settings);
     let result: ReviewResult;
     try {
@@ -254,21 +261,15 @@ export class PatchReviewFeature {
       const d = locate.diagnostic(f, 'base', `fixes: ${oneLine(f.message)}`);
       diagnostics.push({ ...d, severity: DiagnosticSeverity.Information, data: { function: f.function, review: 'fixed' } });
     }
-    return { version, verdict, diagnostics };
+    return { version, verdict, diagnostics, key };
   }
 
   /** The built-in scenarios' findings for one version, as `jailcheck check` (and review) report them. */
   private async interleavings(a: AnalysedText, config: JailcheckConfig, budgetMs: number, maxPreemptions: number, stale: () => boolean): Promise<Finding[]> {
     const source = { ir: a.ir, ledgerRows: a.ledger.rows, summaries: a.analysis.summaries };
-    const targets = cascadeFunctions(a.ledger.rows, config);
-    const deadline = performance.now() + budgetMs;
-    const runs: Array<{ function: string; report: SimulationReport }> = [];
-    for (const [i, fn] of targets.entries()) {
-      if (stale()) return [];
-      const share = Math.max(1, (deadline - performance.now()) / (targets.length - i));
-      runs.push({ function: fn, report: await this.simulate(source, fn, { timeBudgetMs: share, maxPreemptions, config, builtWorldsOnly: true, cancelled: stale }) });
-    }
-    return mergeInterleavingFindings(runs, config.vocabulary.liveCounter);
+    const runs = await simulateInTurn(this.simulate, source, cascadeFunctions(a.ledger.rows, config), config, { budgetMs, maxPreemptions, cancelled: stale });
+    // An edit of the patch stopped it: the review of the new text follows, and this one is not published.
+    return runs ? mergeInterleavingFindings(runs, config.vocabulary.liveCounter) : [];
   }
 
   /**
@@ -304,7 +305,7 @@ export class PatchReviewFeature {
     uri = this.documents.all().find((d) => sameFile(d.uri, uri!))?.uri ?? uri;
     const open = this.documents.get(uri);
     const file = fileOf(uri);
-    const text = open ? open.getText() : readTextFile(file, 'the base file');
+    const text = open ? open.getText() : readSource(onDisk(uri, 'the base file'));
     return { uri, name: displayName(file ?? uri, this.workspaceFolders()), text };
   }
 }
@@ -421,15 +422,6 @@ function endsWithPath(uriOrPath: string, name: string): boolean {
   return a === n || a.endsWith(`/${n}`);
 }
 
-/** Whether two URIs name the same file (VS Code and Node spell Windows drive letters differently). */
-export function sameFile(a: string, b: string): boolean {
-  if (a === b) return true;
-  const fa = fileOf(a);
-  const fb = fileOf(b);
-  if (!fa || !fb) return false;
-  return process.platform === 'win32' ? fa.toLowerCase() === fb.toLowerCase() : fa === fb;
-}
-
 /**
  * The first file under one of `roots` that is one of `names` with 0, 1, …
  * leading parts stripped (patch -p0, -p1, …); then any file with the same
@@ -442,9 +434,7 @@ export function locateOnDisk(names: readonly string[], roots: readonly string[])
     for (let strip = 0; strip < parts.length; strip++) {
       for (const root of roots) {
         const p = path.join(root, ...parts.slice(strip));
-        const rel = path.relative(root, p);
-        if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
-        if (isFile(p)) return p;
+        if (inside(root, p) && isFile(p)) return p;
       }
     }
   }
@@ -481,30 +471,17 @@ function isFile(p: string): boolean {
   }
 }
 
-function readTextFile(file: string | undefined, what: string): string {
+/** The file behind a URI that is not open in the editor, to read from disk (as the command line reads it). */
+function onDisk(uri: string, what: string): string {
+  const file = fileOf(uri);
   if (!file) throw new InputError(`${what} is not a file on disk; open it in the editor first`);
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch {
-    throw new InputError(`${what}, ${file}, cannot be read`);
-  }
-  if (size > MAX_INPUT_BYTES) throw new InputError(`${what}, ${file}, is ${(size / 1048576).toFixed(1)} MB, more than jailcheck reads`);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`${what}, ${file}, cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  if (text.includes('\0')) throw new InputError(`${what}, ${file}, is a binary file`);
-  return text;
+  return file;
 }
 
 /** The base file's path relative to its workspace folder, for the summary. */
 function displayName(file: string, roots: readonly string[]): string {
   for (const root of roots) {
-    const rel = path.relative(root, file);
-    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+    if (inside(root, file)) return path.relative(root, file).split(path.sep).join('/');
   }
   return path.basename(file);
 }

@@ -9,7 +9,6 @@ import {
   TextDocuments, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { fileURLToPath } from 'node:url';
 import { AnalysisService } from '../analysisService';
 import { createParser, CParser } from '../parsing/parser';
 import { simulateFunction } from '../simulate';
@@ -17,6 +16,7 @@ import { AnalysisScheduler, AnalysedDocument } from './analysis';
 import { CodeLensFeature } from './codeLens';
 import { CommandsFeature, SERVER_COMMANDS } from './commands';
 import { DiagnosticsPublisher } from './diagnostics';
+import { fileOf } from './files';
 import { HeadBaseline, REFRESH_MS } from './headBaseline';
 import { HoverFeature } from './hover';
 import { BackgroundSimulation } from './interleaving';
@@ -65,13 +65,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const publisher = new DiagnosticsPublisher(connection);
     const service = AnalysisService.withParser(parser);
     const background = new BackgroundSimulation(publisher, status, logger, simulate,
-      (doc, findings) => (doc.result && doc.settings.compareWithHead && doc.settings.trusted
-        ? head.newFindings(doc.uri, doc.result.text, findings, doc.config, 'interleaving') : undefined));
+      (doc, findings) => head.newFindingsOf(doc, findings, 'interleaving'));
     const s = new AnalysisScheduler(parser, documents, settings, status, logger);
     scheduler = s;
     // Findings new since HEAD: known once git has answered; the diagnostics are then published again.
-    const newSinceHead = (doc: AnalysedDocument) => (doc.result && doc.settings.compareWithHead && doc.settings.trusted
-      ? head.newFindings(doc.uri, doc.result.text, doc.result.findings, doc.config) : undefined);
+    const newSinceHead = (doc: AnalysedDocument) => head.newFindingsOf(doc, doc.result?.findings ?? [], 'static');
     const head = new HeadBaseline(service, logger, (uri) => {
       const doc = s.latest(uri);
       if (!doc) return;
@@ -85,19 +83,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       publisher.analysed(doc, newSinceHead(doc));
       background.analysed(doc);
       r.baseEdited(doc.uri);
-      refreshHead(doc);
+      head.refreshFor(doc);
     });
-    const refreshHead = (doc: AnalysedDocument): void => {
-      if (!doc.result || !doc.settings.compareWithHead || !doc.settings.trusted) return;
-      const sim = doc.settings.simulator;
-      head.refresh(doc.uri, doc.config, sim.background ? { timeBudgetMs: sim.timeBudgetMs, maxPreemptions: sim.maxPreemptions } : undefined);
-    };
     // A commit or a checkout changes HEAD without an edit: look again now and then (a git
     // rev-parse per open C file; a new blob is analysed, the same one is not).
     setInterval(() => {
       for (const d of documents.all()) {
         const latest = s.latest(d.uri);
-        if (latest) refreshHead(latest);
+        if (latest) head.refreshFor(latest);
       }
     }, REFRESH_MS).unref();
     new HoverFeature(connection, s, logger);
@@ -130,8 +123,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialized(() => {
     if (!foldersChange) return;
     connection.workspace.onDidChangeWorkspaceFolders((e) => {
-      const removed = new Set(e.removed.map((f) => pathOf(f.uri)));
-      folders = [...folders.filter((f) => !removed.has(f)), ...e.added.map((f) => pathOf(f.uri)).filter((f): f is string => !!f)];
+      const removed = new Set(e.removed.map((f) => fileOf(f.uri)));
+      folders = [...folders.filter((f) => !removed.has(f)), ...e.added.map((f) => fileOf(f.uri)).filter((f): f is string => !!f)];
     });
   });
 
@@ -151,18 +144,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.listen();
 }
 
-function pathOf(uri: string): string | undefined {
-  try {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The workspace folders on disk (where "Review Patch" looks for the file a patch names). */
 function workspaceFoldersOf(params: { workspaceFolders?: Array<{ uri: string }> | null; rootUri?: string | null }): string[] {
   const uris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
-  return uris.map(pathOf).filter((f): f is string => !!f);
+  return uris.map((u) => fileOf(u)).filter((f): f is string => !!f);
 }
 
 /** A connection over the given transport, for `jailcheck lsp` and for this file run directly. */

@@ -8,7 +8,8 @@ import type { Point, SyntaxNode, SyntaxTree } from './syntax';
 
 export type RegionParser = (text: string, start: number, end: number) => SyntaxNode;
 
-function pointAt(text: string, offset: number): Point {
+/** Tree-sitter's point (0-based row, column in code units) of an offset of `text`. */
+export function pointAt(text: string, offset: number): Point {
   let row = 0;
   let lineStart = 0;
   for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
