@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runCli, CliResult } from './runCli';
+import { assertNoStackTrace, expectInputError as expectInputErrorIn } from './inputErrors';
 import { fingerprint, makeWorkspace, removeWorkspace } from './workspace';
 import { MAX_INPUT_BYTES } from '../../server/src/input';
 import { BALANCED } from './sources';
@@ -78,25 +79,9 @@ before(() => {
 
 after(() => removeWorkspace(dir));
 
-function assertNoStackTrace(r: CliResult): void {
-  for (const out of [r.stdout, r.stderr]) {
-    assert.doesNotMatch(out, /^\s+at .+:\d+:\d+\)?$/m, `a stack trace:\n${out}`);
-    assert.doesNotMatch(out, /\b(TypeError|RangeError|SyntaxError|ReferenceError)\b/, out);
-  }
-}
-
 /** Runs the CLI and checks it fails as a usage or input error should, writing nothing. */
 async function expectInputError(args: string[], message: RegExp): Promise<CliResult> {
-  const before = fingerprint(dir);
-  const r = await runCli(args, { cwd: dir });
-  assert.equal(r.code, 2, `exit code for ${args.join(' ')}\nstderr: ${r.stderr}`);
-  assert.equal(r.stdout, '', 'nothing on standard output');
-  assertNoStackTrace(r);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one line on standard error, got:\n${r.stderr}`);
-  assert.match(lines[0]!, message);
-  assert.deepEqual(fingerprint(dir), before, 'nothing in the working folder was written or changed');
-  return r;
+  return (await expectInputErrorIn(dir, args, message)).result;
 }
 
 test('an empty file is an input error: "the file is empty"', async () => {

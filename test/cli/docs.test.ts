@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { example, readFixture } from '../helpers';
 import { firstPatch } from '../fixtures/seed/patches';
-import { runCli } from './runCli';
+import { assertSessionsRun, consoleSessions } from './docPages';
 import { makeWorkspace, removeWorkspace } from './workspace';
 
 const DOC = readFixture('docs/cli.md');
@@ -35,23 +35,6 @@ function applyDiff(text: string, diff: string): string {
   return lines.join('\n');
 }
 
-interface Session {
-  readonly command: string;
-  readonly expected: string;
-}
-
-function sessions(block: string): Session[] {
-  const out: Session[] = [];
-  for (const line of block.replace(/\n$/, '').split('\n')) {
-    if (line.startsWith('$ ')) out.push({ command: line.slice(2), expected: '' });
-    else {
-      const last = out.pop()!;
-      out.push({ ...last, expected: last.expected + line + '\n' });
-    }
-  }
-  return out;
-}
-
 let dir: string;
 before(() => {
   dir = makeWorkspace({ 'examples/kern_jail_2011.c': example(), 'first-patch.c': firstPatch(example()) });
@@ -65,20 +48,7 @@ test('the diff docs/cli.md shows, applied to the bundled example, is the seed\'s
 });
 
 test('every command in docs/cli.md prints what the page says, with the exit codes it says', async () => {
-  const all = blocks('console').flatMap(sessions);
+  const all = consoleSessions(DOC);
   assert.ok(all.length >= 8, `${all.length} commands`);
-  let lastCode: number | null = null;
-  for (const { command, expected } of all) {
-    if (command === 'echo $?') {
-      assert.equal(`${lastCode}\n`, expected, `exit code before "echo $?"`);
-      continue;
-    }
-    const m = /^jailcheck ([^|]+?)(?: \| head -(\d+))?$/.exec(command);
-    assert.ok(m, `docs/cli.md: a command this test cannot run: ${command}`);
-    const r = await runCli(m[1]!.split(/\s+/), { cwd: dir });
-    lastCode = r.code;
-    let output = r.stdout + r.stderr;
-    if (m[2]) output = output.split('\n').slice(0, Number(m[2])).join('\n') + '\n';
-    assert.equal(output, expected, `output of: ${command}`);
-  }
+  await assertSessionsRun('docs/cli.md', all, dir);
 });

@@ -8,32 +8,12 @@ import assert from 'node:assert/strict';
 import { example, lineOf, readFixture } from '../helpers';
 import { firstPatch } from '../fixtures/seed/patches';
 import { RULES } from '../../simulator/src/findings';
+import { fieldTables } from './docPages';
 import { runCli } from './runCli';
 import { makeWorkspace, removeWorkspace } from './workspace';
 
-interface DocField {
-  readonly type: string;
-  readonly always: boolean;
-}
-
 /** The field tables of docs/json-output.md, by section title. */
-function documentedShapes(): Map<string, Map<string, DocField>> {
-  const doc = readFixture('docs/json-output.md');
-  const shapes = new Map<string, Map<string, DocField>>();
-  let section = '';
-  for (const line of doc.split('\n')) {
-    const heading = /^## (.+)$/.exec(line);
-    if (heading) section = heading[1]!;
-    const row = /^\| `(\w+)` \| ([^|]+) \| (always|optional) \|/.exec(line);
-    if (!row) continue;
-    const fields = shapes.get(section) ?? new Map<string, DocField>();
-    fields.set(row[1]!, { type: row[2]!.trim(), always: row[3] === 'always' });
-    shapes.set(section, fields);
-  }
-  return shapes;
-}
-
-const SHAPES = documentedShapes();
+const SHAPES = fieldTables(readFixture('docs/json-output.md'), 2);
 
 function typeOf(value: unknown): string {
   if (Array.isArray(value)) return 'array';

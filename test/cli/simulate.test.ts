@@ -11,8 +11,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { example, readFixture, ROOT } from '../helpers';
-import { runCli, CliResult } from './runCli';
-import { fingerprint, makeWorkspace, removeWorkspace } from './workspace';
+import { assertSessionsRun, consoleSessions, fieldTables } from './docPages';
+import { runCli } from './runCli';
+import { expectInputError as expectInputErrorIn } from './inputErrors';
+import { makeWorkspace, removeWorkspace } from './workspace';
 
 const DOC = readFixture('docs/simulate.md');
 
@@ -102,29 +104,14 @@ before(() => {
 });
 after(() => removeWorkspace(dir));
 
-function assertNoStackTrace(r: CliResult): void {
-  for (const out of [r.stdout, r.stderr]) {
-    assert.doesNotMatch(out, /^\s+at .+:\d+:\d+\)?$/m, `a stack trace:\n${out}`);
-    assert.doesNotMatch(out, /\b(TypeError|RangeError|SyntaxError|ReferenceError)\b|internal error/, out);
-  }
-}
-
 /** What each bad scenario file was told, without the "jailcheck: FILE.json: " prefix: the page's table must have it. */
 const scenarioFileMessages: string[] = [];
 
 /** Runs the CLI and checks it fails as a usage or input error should: exit 2, one line on stderr, nothing else. */
 async function expectInputError(args: string[], message: RegExp): Promise<void> {
-  const before = fingerprint(dir);
-  const r = await runCli(args, { cwd: dir });
-  assert.equal(r.code, 2, `exit code for ${args.join(' ')}\nstdout: ${r.stdout.slice(0, 400)}\nstderr: ${r.stderr}`);
-  assert.equal(r.stdout, '', 'nothing on standard output');
-  assertNoStackTrace(r);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one line on standard error, got:\n${r.stderr}`);
-  assert.match(lines[0]!, message);
-  assert.deepEqual(fingerprint(dir), before, 'nothing in the working folder was written or changed');
+  const { line } = await expectInputErrorIn(dir, args, message);
   const file = args[args.indexOf('--scenario') + 1];
-  if (args.includes('--scenario') && file?.endsWith('.json')) scenarioFileMessages.push(lines[0]!.slice(`jailcheck: ${file}: `.length));
+  if (args.includes('--scenario') && file?.endsWith('.json')) scenarioFileMessages.push(line.slice(`jailcheck: ${file}: `.length));
 }
 
 const simulate = (...more: string[]): string[] => ['simulate', EXAMPLE, '--function', 'prison_deref', ...more];
@@ -234,68 +221,17 @@ test('scenarios lists the file\'s own operations and the built-in scenarios by n
 
 // ---------------------------------------------------------------- docs/simulate.md
 
-interface Session {
-  readonly command: string;
-  expected: string;
-}
-
-/** The commands of the page's ```console blocks, each with the output shown after it. */
-function sessions(): Session[] {
-  const out: Session[] = [];
-  for (const [, block] of DOC.matchAll(/^```console\n([\s\S]*?)^```$/gm)) {
-    for (const line of block!.replace(/\n$/, '').split('\n')) {
-      if (line.startsWith('$ ')) out.push({ command: line.slice(2), expected: '' });
-      else out[out.length - 1]!.expected += `${line}\n`;
-    }
-  }
-  return out;
-}
-
 /** The time a run took is the one thing that changes between runs. */
 const untimed = (s: string): string => s.replace(/ \(\d+\.\d\d s\)$/m, ' (TIME s)');
 
 test('every command on docs/simulate.md prints what the page says (but the time), with the exit codes it says', async () => {
-  const all = sessions();
+  const all = consoleSessions(DOC);
   assert.ok(all.length >= 4, `${all.length} commands`);
-  let lastCode: number | null = null;
-  for (const { command, expected } of all) {
-    if (command === 'echo $?') {
-      assert.equal(`${lastCode}\n`, expected, 'exit code before "echo $?"');
-      continue;
-    }
-    const m = /^jailcheck ([^|]+?)(?: \| head -(\d+))?$/.exec(command);
-    assert.ok(m, `docs/simulate.md: a command this test cannot run: ${command}`);
-    const r = await runCli(m[1]!.split(/\s+/), { cwd: dir });
-    lastCode = r.code;
-    let output = r.stdout + r.stderr;
-    if (m[2]) output = `${output.split('\n').slice(0, Number(m[2])).join('\n')}\n`;
-    assert.equal(untimed(output), untimed(expected), `output of: ${command}`);
-  }
+  await assertSessionsRun('docs/simulate.md', all, dir, untimed);
 });
 
-interface DocField {
-  readonly type: string;
-  readonly always: boolean;
-}
-
 /** The field tables of the page's JSON section, by their #### title. */
-function documentedShapes(): Map<string, Map<string, DocField>> {
-  const shapes = new Map<string, Map<string, DocField>>();
-  const json = DOC.slice(DOC.indexOf('\n## JSON output\n'), DOC.indexOf('\n## ', DOC.indexOf('\n## JSON output\n') + 5));
-  let section = '';
-  for (const line of json.split('\n')) {
-    const heading = /^#### (.+)$/.exec(line);
-    if (heading) section = heading[1]!;
-    const row = /^\| `(\w+)` \| ([^|]+) \| (always|optional) \|/.exec(line);
-    if (!row) continue;
-    const fields = shapes.get(section) ?? new Map<string, DocField>();
-    fields.set(row[1]!, { type: row[2]!.trim(), always: row[3] === 'always' });
-    shapes.set(section, fields);
-  }
-  return shapes;
-}
-
-const SHAPES = documentedShapes();
+const SHAPES = fieldTables(DOC.slice(DOC.indexOf('\n## JSON output\n'), DOC.indexOf('\n## ', DOC.indexOf('\n## JSON output\n') + 5)), 4);
 /** Every documented field met in some output, as "Section.field": each must be, or the table documents a field no output has. */
 const seen = new Set<string>();
 

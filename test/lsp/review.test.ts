@@ -43,6 +43,18 @@ function workspace(): { root: string; base: string } {
   return { root, base };
 }
 
+/** A git repository in a new temporary folder, holding kern_jail.c with `text`, committed. */
+function committedRepo(prefix: string, text: string): { repo: string; file: string; git: (...args: string[]) => Buffer } {
+  const repo = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const file = path.join(repo, 'kern_jail.c');
+  fs.writeFileSync(file, text);
+  const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
+  git('init', '-q');
+  git('add', 'kern_jail.c');
+  git('commit', '-q', '-m', 'base');
+  return { repo, file, git };
+}
+
 async function start(root: string): Promise<LspClient> {
   const client = await LspClient.start({ initializationOptions: QUIET, rootUri: pathToFileURL(root).href });
   return client;
@@ -201,12 +213,7 @@ describe('findings new since HEAD', () => {
   let client: LspClient;
   let repo: string;
   before(async () => {
-    repo = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-head-'));
-    fs.writeFileSync(path.join(repo, 'kern_jail.c'), EXAMPLE);
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
-    git('init', '-q');
-    git('add', 'kern_jail.c');
-    git('commit', '-q', '-m', 'base');
+    repo = committedRepo('jailcheck-head-', EXAMPLE).repo;
     client = await start(repo);
   });
   after(async () => {
@@ -244,13 +251,7 @@ describe('findings new since HEAD', () => {
 
 describe('a commit made while the file is open', () => {
   test('is noticed without an edit: what was new since HEAD is HEAD\'s once committed', async () => {
-    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-commit-'));
-    const file = path.join(repo, 'kern_jail.c');
-    fs.writeFileSync(file, EXAMPLE);
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
-    git('init', '-q');
-    git('add', 'kern_jail.c');
-    git('commit', '-q', '-m', 'base');
+    const { repo, file, git } = committedRepo('jailcheck-commit-', EXAMPLE);
     const client = await start(repo);
     try {
       type Marked = Diagnostic & { data?: { sinceHead?: string } };
@@ -294,12 +295,7 @@ describe('a patch review with the simulator on (the editor\'s default)', () => {
 
 describe('interleaving findings new since HEAD', () => {
   test('with the seed\'s first patch typed over a committed example, its lock recursion is new and the revival counterexample is HEAD\'s', async () => {
-    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-head-sim-'));
-    fs.writeFileSync(path.join(repo, 'kern_jail.c'), EXAMPLE);
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
-    git('init', '-q');
-    git('add', 'kern_jail.c');
-    git('commit', '-q', '-m', 'base');
+    const { repo } = committedRepo('jailcheck-head-sim-', EXAMPLE);
     const client = await LspClient.start({ initializationOptions: { debounceMs: 0 }, rootUri: pathToFileURL(repo).href });
     try {
       const uri = pathToFileURL(path.join(repo, 'kern_jail.c')).href;
@@ -364,12 +360,7 @@ describe('finding a patch\'s base on disk', () => {
 
 describe('an untrusted workspace', () => {
   test('runs no git: findings are not compared with HEAD', async () => {
-    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'jailcheck-untrusted-'));
-    fs.writeFileSync(path.join(repo, 'kern_jail.c'), EXAMPLE);
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { stdio: 'pipe' });
-    git('init', '-q');
-    git('add', 'kern_jail.c');
-    git('commit', '-q', '-m', 'base');
+    const { repo } = committedRepo('jailcheck-untrusted-', EXAMPLE);
     const uri = pathToFileURL(path.join(repo, 'kern_jail.c')).href;
     const run = async (trusted: boolean): Promise<{ logs: string[]; marked: boolean }> => {
       const client = await LspClient.start({ initializationOptions: { ...QUIET, trusted }, rootUri: pathToFileURL(repo).href });
