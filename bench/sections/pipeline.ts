@@ -5,7 +5,7 @@
  * time measured in this same run: the goal is checks no slower than the
  * parse.
  */
-import { analyzeFile } from '../../simulator/src/analysis/analyze';
+import { analyzeFile } from '../../simulator/src/analysis/incremental';
 import type { CParser } from '../../server/src/parsing/parser';
 import { prepareKernelSource } from '../../server/src/parsing/preprocess';
 import { regionParser } from '../../server/src/parsing/region';

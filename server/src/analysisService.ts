@@ -1,19 +1,20 @@
 /**
- * One place that turns C text into findings: parse (tree-sitter), extract
- * (IR), analyse (simulator/). The CLI, the language server and the patch
- * reviewer all go through here, so they agree on every finding.
+ * Text in, every finding out, for the CLI and the reviewer: one
+ * FileAnalyzer run (the pipeline the language server uses too) plus, when
+ * asked, the simulator's interleaving findings. Analyses share one
+ * AnalysisCache per configuration, so a second version of the same code (a
+ * patch's result after its base) only analyses what changed.
  */
 import type { Finding } from '../../simulator/src/findings';
 import type { JailcheckConfig } from '../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../simulator/src/config';
-import { analyzeFile, FileAnalysis } from '../../simulator/src/analysis/analyze';
-import { buildLedger, Ledger } from '../../simulator/src/ledger/index';
+import { AnalysisCache, FileAnalysis } from '../../simulator/src/analysis/incremental';
+import type { Ledger } from '../../simulator/src/ledger/index';
 import { createParser, CParser, ParserPreference } from './parsing/parser';
-import { prepareKernelSource } from './parsing/preprocess';
 import { interleavingFindings } from './interleavings';
 import { simulatorFor } from './simulate';
-import { regionParser } from './parsing/region';
-import { ExtractedFile, extractFile } from './extract/index';
+import type { ExtractedFile } from './extract/index';
+import { FileAnalyzer } from './fileAnalyzer';
 import type { SyntaxTree } from './parsing/syntax';
 
 export interface Timings {
@@ -40,7 +41,7 @@ export interface AnalysedText {
 
 export interface AnalyseOptions {
   readonly config?: JailcheckConfig;
-  /** Analyse only these functions (the rest are still read, for summaries). */
+  /** Report only these functions' findings (every function is still analysed: the ledger is the file's). */
   readonly only?: ReadonlySet<string>;
   readonly recordPoints?: boolean;
   /**
@@ -51,6 +52,9 @@ export interface AnalyseOptions {
 }
 
 export class AnalysisService {
+  private readonly caches = new Map<JailcheckConfig, AnalysisCache>();
+  private readonly analyzers = new WeakMap<AnalysedText, FileAnalyzer>();
+
   private constructor(readonly parser: CParser) {}
 
   static async create(preference: ParserPreference = 'auto'): Promise<AnalysisService> {
@@ -61,9 +65,19 @@ export class AnalysisService {
     return new AnalysisService(parser);
   }
 
+  /** The cache of function analyses for `config`, shared by every analysis with it. */
+  cacheFor(config: JailcheckConfig): AnalysisCache {
+    let c = this.caches.get(config);
+    if (!c) {
+      c = new AnalysisCache(config);
+      this.caches.set(config, c);
+    }
+    return c;
+  }
+
   /** Frees the text's syntax tree (with the WebAssembly parser it is not garbage-collected); `analysed.tree` is unusable after. */
   release(analysed: AnalysedText): void {
-    this.parser.release(analysed.tree);
+    this.analyzers.get(analysed)?.dispose();
   }
 
   get backend(): CParser['backend'] {
@@ -72,40 +86,31 @@ export class AnalysisService {
 
   analyse(source: string, options: AnalyseOptions = {}): AnalysedText {
     const config = options.config ?? DEFAULT_CONFIG;
-    const t0 = performance.now();
-    const text = prepareKernelSource(source, config.vocabulary.defines);
-    const tree = this.parser.parse(text);
-    const t1 = performance.now();
-    const regions = regionParser(this.parser);
-    const ir = extractFile(tree.rootNode, text, { vocabulary: config.vocabulary, reparse: regions });
-    regions.release();
-    const t2 = performance.now();
-    const analysis = analyzeFile(ir, config, { recordPoints: options.recordPoints, only: options.only });
-    const t3 = performance.now();
-    // The ledger is about the whole file: it always reads every function, and its findings are
-    // kept when they touch a function asked for.
-    const ledger = buildLedger(ir, config, analysis.summaries);
-    const t4 = performance.now();
+    const analyzer = new FileAnalyzer(this.parser, this.cacheFor(config));
+    const r = analyzer.update(source, 0, { recordPoints: options.recordPoints });
     const only = options.only;
-    const inOnly = (r: { range: { start: number; end: number } }): boolean =>
-      ir.functions.some((fn) => only!.has(fn.name) && fn.range.start <= r.range.start && r.range.end <= fn.range.end);
-    const inScope = (f: Finding): boolean => !only || only.has(f.function) || f.related.some(inOnly) || f.steps.some(inOnly);
-    const findings = [...analysis.findings, ...ledger.findings.filter(inScope)];
+    const inOnly = (x: { range: { start: number; end: number } }): boolean =>
+      r.ir.functions.some((fn) => only!.has(fn.name) && fn.range.start <= x.range.start && x.range.end <= fn.range.end);
+    // The ledger's findings are about the whole file: kept when they touch a function asked for.
+    const ledgerFindings = new Set(r.ledger.findings);
+    const inScope = (f: Finding): boolean => !only || only.has(f.function) || (ledgerFindings.has(f) && (f.related.some(inOnly) || f.steps.some(inOnly)));
+    const findings = r.findings.filter((f) => f.rule === 'parse-problem' && f.function === '' ? true : inScope(f));
     let simulateMs = 0;
     if (options.simulate) {
       const o = options.simulate === true ? {} : options.simulate;
-      const sim = simulatorFor({ ir, ledgerRows: ledger.rows, summaries: analysis.summaries }, config);
-      const run = interleavingFindings(sim, ledger.rows, config, o);
+      const sim = simulatorFor({ ir: r.ir, ledgerRows: r.ledger.rows, summaries: r.analysis.summaries }, config);
+      const run = interleavingFindings(sim, r.ledger.rows, config, o);
       // Like the ledger's, these are about the whole file: a schedule runs many functions.
       findings.push(...run.findings);
       simulateMs = run.elapsedMs;
+      findings.sort((a, b) => a.range.start - b.range.start);
     }
-    for (const p of ir.problems) {
-      findings.push({
-        rule: 'parse-problem', severity: 'information', function: '', range: p.range, message: p.message, steps: [], related: [],
-      });
-    }
-    findings.sort((a, b) => a.range.start - b.range.start);
-    return { text, ir, analysis, ledger, findings, tree, timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2, ledgerMs: t4 - t3, simulateMs } };
+    const analysis: FileAnalysis = only ? { ...r.analysis, findings: r.analysis.findings.filter((f) => only.has(f.function)) } : r.analysis;
+    const analysed: AnalysedText = {
+      text: r.text, ir: r.ir, analysis, ledger: r.ledger, findings, tree: analyzer.tree!,
+      timings: { ...r.timings, simulateMs },
+    };
+    this.analyzers.set(analysed, analyzer);
+    return analysed;
   }
 }

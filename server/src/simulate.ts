@@ -11,7 +11,7 @@
 import type { JailcheckConfig } from '../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../simulator/src/config';
 import type { FileIR } from '../../simulator/src/ir';
-import { fileFacts, SummaryCache } from '../../simulator/src/analysis/analyze';
+import { analyzeFile } from '../../simulator/src/analysis/incremental';
 import type { CallEnv } from '../../simulator/src/analysis/summaries';
 import { buildLedger } from '../../simulator/src/ledger/index';
 import type { LedgerRow } from '../../simulator/src/ledger/records';
@@ -59,8 +59,9 @@ const simulators = new WeakMap<object, { config: JailcheckConfig; sim: Simulator
 export function simulatorFor(source: SimulationSource, config: JailcheckConfig = DEFAULT_CONFIG): Simulator {
   const had = simulators.get(source.ir);
   if (had && had.config === config) return had.sim;
-  const summaries = source.summaries ?? new SummaryCache(source.ir, config, fileFacts(source.ir));
-  const rows = source.ledgerRows ?? buildLedger(source.ir, config, summaries instanceof SummaryCache ? summaries : undefined).rows;
+  const analysis = source.summaries && source.ledgerRows ? undefined : analyzeFile(source.ir, config);
+  const summaries = source.summaries ?? analysis!.summaries;
+  const rows = source.ledgerRows ?? buildLedger(source.ir, config, analysis).rows;
   const sim = new Simulator(source.ir, config, rows, summaries);
   simulators.set(source.ir, { config, sim });
   return sim;

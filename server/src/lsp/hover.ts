@@ -39,11 +39,9 @@ export function lockStateIn(doc: AnalysedDocument, position: Position): LockStat
   const offset = doc.document.offsetAt(position);
   const at = doc.analyzer.analysisAt(offset);
   if (!at) return undefined;
-  const state = lockStateAt(at.analysis, at.offset);
-  if (!state) return undefined;
-  // The analysis may have been computed before the function moved: its ranges are shifted back.
-  const shift = offset - at.offset;
-  return shift === 0 ? state : { ...state, range: { start: state.range.start + shift, end: state.range.end + shift } };
+  // The analysis may have been made on an earlier version of the function: ask it by block and
+  // op, with this version's ranges.
+  return lockStateAt(at.analysis, offset, at.ir);
 }
 
 export class HoverFeature {

@@ -8,31 +8,27 @@ import type { FileIR, FunctionIR, LockMode, SourceRange } from '../ir';
 import type { JailcheckConfig } from '../config';
 import { Finding, FindingStep, RULES, RuleId } from '../findings';
 import { contextFor, FileFacts, FunctionContext } from './context';
-import { Engine, ExitRecord, RunResult, WNode, flagParamOf, contractGroups } from './engine';
+import { Cancelled, Engine, ExitRecord, RunResult, WNode, flagParamOf, contractGroups } from './engine';
+import { LedgerCollector, ledgerListens } from '../ledger/collect';
+import type { LedgerRow } from '../ledger/records';
 import { checkExits, entryCondition } from './exits';
-import type { Value } from './state';
 import { CallEnv, Outcome, Summary, outcomeOf } from './summaries';
-import { FATAL, lockName, Transfer } from './transfer';
+import { FATAL, lockName, messageText, tracksDelta, Transfer } from './transfer';
 
 export interface FunctionAnalysis {
   readonly name: string;
   readonly findings: Finding[];
   /** Abstract paths that reach a return. */
   readonly paths: number;
-  /** States before each op (`block:index`) and terminator (`block:T`), for hover. */
-  readonly points: Map<string, WNode[]>;
+  /** States before each op and terminator (engine.pointKey), for hover. */
+  readonly points: Map<number, WNode[]>;
   readonly context: FunctionContext;
   readonly incomplete?: string;
   readonly exits: readonly ExitRecord[];
   /** Where paths stopped at a fatal lock error (a double acquire, a release of a lock not held): the state before it. */
   readonly cut?: readonly WNode[];
-}
-
-export interface FileAnalysis {
-  readonly findings: Finding[];
-  readonly functions: Map<string, FunctionAnalysis>;
-  /** The callee summaries the analysis made, for later passes over the same file (the ledger). */
-  readonly summaries: SummaryCache;
+  /** The function's rows of the file's reference ledger (see ledgerRun). */
+  readonly ledgerRows: readonly LedgerRow[];
 }
 
 const MAX_STEPS_SHOWN = 40;
@@ -42,7 +38,7 @@ export function stepsOf(ctx: FunctionContext, node: WNode, last?: FindingStep): 
   for (let n: WNode | null = node; n; n = n.prev) {
     if (!n.step) continue;
     const locks = [...n.state.locks.entries()].filter(([, h]) => h.certainty === 'held').map(([k, h]) => lockName(ctx, k, h));
-    steps.push({ range: n.step.range, message: n.step.message, locks });
+    steps.push({ range: n.step.range, message: messageText(n.step.message), locks });
   }
   steps.reverse();
   if (last) steps.push(last);
@@ -76,6 +72,27 @@ function learntPreconditions(run: RunResult, contractKeys: ReadonlySet<string>):
   return out;
 }
 
+/**
+ * The ledger's own run of a function, which follows how the counters of
+ * every object move (its ancestors', and those of the jails it finds or
+ * creates), not only those of the objects its caller can see. The checks
+ * merge paths that differ only in those; the ledger cannot: whether a
+ * parent's reference is taken because the jail below rose from zero is a
+ * fact about one path (the maintainer's alternative fix in the seed thread,
+ * test/checks/ledger.test.ts, is judged an asymmetry on merged paths, and
+ * keeping every run apart by them exceeds the state bound on the 2011
+ * prison_deref()). So a function whose first run changed such a counter is
+ * run once more for its rows; any other function's rows come from that run,
+ * which is then the same (see ARCHITECTURE.md, "How the parts decide").
+ */
+function ledgerRun(ctx: FunctionContext, env: CallEnv, shouldStop?: () => boolean): LedgerRow[] {
+  const collector = new LedgerCollector(ctx);
+  const transfer = new Transfer(ctx, env, true);
+  transfer.observer = collector.observe;
+  new Engine(ctx, transfer).run({ recordPoints: false, shouldStop });
+  return collector.rows;
+}
+
 /** Whether every path of each contract already started with all of its contract's preconditions. */
 function uniform(run: RunResult, pre: ReadonlyMap<string, ReadonlyMap<string, LockMode>>): boolean {
   return run.exits.every((e) => [...(pre.get(e.node.state.contract)?.keys() ?? [])].every((k) => e.node.state.entryHeld.has(k)));
@@ -83,22 +100,39 @@ function uniform(run: RunResult, pre: ReadonlyMap<string, ReadonlyMap<string, Lo
 
 export interface AnalyzeOptions {
   readonly recordPoints?: boolean;
+  /** Asked now and then during the run: true stops it with a Cancelled error (a newer edit). */
+  readonly shouldStop?: () => boolean;
   readonly spec?: { readonly set: readonly string[]; readonly clear: readonly string[] };
 }
 
 export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: AnalyzeOptions = {}): FunctionAnalysis & { run: RunResult } {
-  const engine = new Engine(ctx, new Transfer(ctx, env));
+  const transfer = new Transfer(ctx, env);
+  const engine = new Engine(ctx, transfer);
   const contractKeys = new Set(contractGroups(ctx).flat().map((g) => g.key));
   const record = options.recordPoints ?? false;
-  let run = engine.run({ recordPoints: record, spec: options.spec });
+  // The pr_uref ledger listens to the first run (see ledgerRows below).
+  const collector = ledgerListens(ctx) ? new LedgerCollector(ctx) : undefined;
+  let untracked = false;
+  transfer.observer = collector && ((op, key, before) => {
+    if (!tracksDelta(key) && tracksDelta(key, true)) untracked = true;
+    collector.observe(op, key, before);
+  });
+  let run: RunResult;
+  try {
+    run = engine.run({ recordPoints: record, spec: options.spec, shouldStop: options.shouldStop });
+  } finally {
+    transfer.observer = undefined;
+  }
+  const ledgerRows = !collector ? [] : untracked ? ledgerRun(ctx, env, options.shouldStop) : collector.rows;
   let assumptions = new Map<string, Map<string, LockMode>>();
-  // A precondition learnt on one path holds for every path under the same contract: run again with it.
+  // A precondition learnt on one path holds for every path under the same contract: run again
+  // with it (bounded: three rounds; on real code the first run learns nothing, see ARCHITECTURE.md).
   for (let round = 0; round < 3; round++) {
     const learnt = learntPreconditions(run, contractKeys);
     for (const [c, m] of assumptions) for (const [k, mode] of m) if (!learnt.get(c)?.has(k)) learnt.set(c, new Map(learnt.get(c) ?? []).set(k, mode));
     if (uniform(run, learnt)) break;
     assumptions = learnt;
-    run = engine.run({ recordPoints: record, spec: options.spec, assumptions });
+    run = engine.run({ recordPoints: record, spec: options.spec, assumptions, shouldStop: options.shouldStop });
   }
   // Where paths that cannot be told apart meet with a lock held on one only, everything
   // downstream would be reported twice (once per path). The lock is blurred there and the
@@ -113,7 +147,7 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
       set.add(m.key);
       blur.set(m.block, set);
     }
-    run = engine.run({ recordPoints: record, spec: options.spec, assumptions, blur });
+    run = engine.run({ recordPoints: record, spec: options.spec, assumptions, blur, shouldStop: options.shouldStop });
     mismatches = mismatches.filter((m) => run.touchedMaybe.has(m.key));
   }
 
@@ -164,61 +198,9 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
   findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
   return {
     name: ctx.fn.name, findings, paths: exitRun.exits.length, points: run.points, context: ctx,
-    incomplete: run.incomplete ?? exitRun.incomplete, exits: exitRun.exits, run,
+    incomplete: run.incomplete ?? exitRun.incomplete, exits: exitRun.exits, run, ledgerRows,
     cut: exitRun.findings.filter((x) => FATAL.has(x.finding.rule)).map((x) => x.node),
   };
-}
-
-/** Summaries of the file's functions, computed on demand and memoised by the flags they are given. */
-export class SummaryCache implements CallEnv {
-  private readonly inProgress = new Set<string>();
-  private readonly byName = new Map<string, FunctionIR>();
-
-  /**
-   * `store` may outlive one analysis (the language server keeps it across
-   * edits); `version` then names what a summary depends on (the callee's text
-   * and its callees'), so a stale summary is never used.
-   */
-  constructor(file: FileIR, private readonly config: JailcheckConfig, private readonly facts: FileFacts,
-    private readonly cache = new Map<string, Summary | undefined>(),
-    private readonly version: (callee: string) => string = () => '') {
-    for (const fn of file.functions) if (fn.problems.length === 0) this.byName.set(fn.name, fn);
-  }
-
-  /**
-   * The callee's summary. One analysis of the callee, over every entry
-   * contract, serves all its callers: each outcome records the entry flag
-   * bits it happened under, and a call keeps only the outcomes its own flag
-   * argument allows (see Transfer.applySummary).
-   */
-  summaryOf(callee: string, args: readonly Value[]): Summary | undefined {
-    void args;
-    const fn = this.byName.get(callee);
-    if (!fn) return undefined;
-    const key = `${callee}@${this.version(callee)}|`;
-    if (this.cache.has(key)) return this.cache.get(key);
-    if (this.inProgress.has(callee)) return undefined;
-    this.inProgress.add(callee);
-    try {
-      const ctx = contextFor(fn, this.config, this.facts);
-      const result = analyzeFunction(ctx, this, {});
-      const summary = summaryFromExits(ctx, result.exits, this.config, result.cut);
-      this.cache.set(key, summary);
-      return summary;
-    } finally {
-      this.inProgress.delete(callee);
-    }
-  }
-
-  /**
-   * A function analysed on its own (all entry contracts, no flags fixed) is
-   * also its summary for callers that fix no flags: stored so it is not
-   * computed twice.
-   */
-  record(fn: FunctionIR, analysis: FunctionAnalysis): void {
-    const key = `${fn.name}@${this.version(fn.name)}|`;
-    if (!this.cache.has(key)) this.cache.set(key, summaryFromExits(analysis.context, analysis.exits, this.config, analysis.cut));
-  }
 }
 
 /**
@@ -271,9 +253,19 @@ export function bottomUp(functions: readonly FunctionIR[]): FunctionIR[] {
   return out;
 }
 
+/**
+ * bottomUp(), then the functions it does not list: a second function of the
+ * same name (two #ifdef sides, a copy being edited).
+ */
+export function withDuplicates(functions: readonly FunctionIR[]): FunctionIR[] {
+  const ordered = bottomUp(functions);
+  const listed = new Set(ordered);
+  return [...ordered, ...functions.filter((f) => !listed.has(f))];
+}
+
 /** One function's findings (and its analysis, unless it could not be analysed). */
-export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts, env: CallEnv, recordPoints: boolean):
-  { analysis?: FunctionAnalysis; findings: Finding[] } {
+export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts, env: CallEnv, recordPoints: boolean,
+  shouldStop?: () => boolean): { analysis?: FunctionAnalysis; findings: Finding[] } {
   if (fn.problems.length > 0) {
     return {
       findings: [{
@@ -283,9 +275,10 @@ export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileF
     };
   }
   try {
-    const a = analyzeFunction(contextFor(fn, config, facts), env, { recordPoints });
+    const a = analyzeFunction(contextFor(fn, config, facts), env, { recordPoints, shouldStop });
     return { analysis: a, findings: a.findings };
   } catch (err) {
+    if (err instanceof Cancelled) throw err;
     // An internal error costs one function, and says so: it is a bug in jailcheck, not in the code.
     return {
       findings: [{
@@ -303,23 +296,4 @@ export function fileFacts(file: FileIR & { flagGroups?: Readonly<Record<string, 
     functions: new Set(file.functions.map((f) => f.name)),
     paramTypes: new Map(file.functions.map((f) => [f.name, f.params.map((p) => p.type)])),
   };
-}
-
-export function analyzeFile(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }, config: JailcheckConfig,
-  options: { recordPoints?: boolean; only?: ReadonlySet<string>; summaries?: SummaryCache } = {}): FileAnalysis {
-  const facts = fileFacts(file);
-  const env = options.summaries ?? new SummaryCache(file, config, facts);
-  const functions = new Map<string, FunctionAnalysis>();
-  const findings: Finding[] = [];
-  for (const fn of bottomUp(file.functions)) {
-    if (options.only && !options.only.has(fn.name)) continue;
-    const r = analyzeOne(fn, config, facts, env, options.recordPoints ?? false);
-    if (r.analysis) {
-      functions.set(fn.name, r.analysis);
-      env.record(fn, r.analysis);
-    }
-    findings.push(...r.findings);
-  }
-  findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
-  return { findings, functions, summaries: env };
 }

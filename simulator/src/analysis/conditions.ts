@@ -10,7 +10,7 @@ import type { Expr } from '../ir';
 import type { FunctionContext } from './context';
 import { union } from './context';
 import { sameObject } from './objects';
-import { AState, CounterFact, Value, setCounter, setFact, setTemp, setVar } from './state';
+import { AState, CounterFact, derive, Value, setCounter, setFact, setTemp, setVar } from './state';
 
 type Cmp = '==' | '!=' | '<' | '<=' | '>' | '>=';
 const FLIP: Record<Cmp, Cmp> = { '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
@@ -102,9 +102,12 @@ function refineTruthy(ctx: FunctionContext, s: AState, e: Expr, truth: boolean):
       for (const [id, tv] of v.temps) withTemps = setTemp(withTemps, id, tv);
       const refined = refine(ctx, withTemps, v.cond, truth);
       if (!refined) return null;
-      const temps = new Map(refined.temps);
-      for (const [id] of v.temps) if (s.temps.has(id)) temps.set(id, s.temps.get(id)!); else temps.delete(id);
-      return assign({ ...refined, temps }, e, { k: 'int', zero: !truth });
+      let temps = refined.temps;
+      for (const [id] of v.temps) {
+        const before = s.temps.get(id);
+        temps = before !== undefined ? temps.with(id, before) : temps.without(id);
+      }
+      return assign(derive(refined, { temps }), e, { k: 'int', zero: !truth });
     }
     case 'int':
       if (v.value !== undefined) return (v.value !== 0) === truth ? s : null;
@@ -123,7 +126,7 @@ function refineTruthy(ctx: FunctionContext, s: AState, e: Expr, truth: boolean):
     case 'unknown':
       if (e.kind === 'name' && !ctx.isGlobal(e.name)) {
         if (ctx.isPointerVar(e.name)) {
-          return truth ? assign(s, e, { k: 'ptr', obj: `v:${e.name}`, nullness: 'nonnull' }) : assign(s, e, { k: 'null' });
+          return truth ? assign(s, e, { k: 'ptr', obj: ctx.symbols.join('v:', e.name), nullness: 'nonnull' }) : assign(s, e, { k: 'null' });
         }
         return assign(s, e, { k: 'int', zero: !truth });
       }
@@ -192,7 +195,7 @@ function refineMask(ctx: FunctionContext, s: AState, e: Extract<Expr, { kind: 'b
   if (bit && /^[A-Z_][A-Z0-9_]*$/.test(bit) && !ctx.types.has(bit)) {
     let key: string | undefined;
     if (e.left.kind === 'field') key = ctx.fieldBitKey(e.left, bit, s);
-    else if (e.left.kind === 'name' && ctx.types.has(e.left.name)) key = `v:${e.left.name}&${bit}`;
+    else if (e.left.kind === 'name' && ctx.types.has(e.left.name)) key = ctx.symbols.join(ctx.symbols.join('v:', e.left.name), ctx.symbols.join('&', bit));
     if (key) {
       const known = s.facts.get(key);
       if (known !== undefined) return known === truth ? s : null;
@@ -208,7 +211,7 @@ function refineMask(ctx: FunctionContext, s: AState, e: Extract<Expr, { kind: 'b
         }
       }
       // What a test first learns about a parameter's object is part of what the caller can see.
-      return key.startsWith('p:') && !s.observed.has(key) ? { ...out, observed: new Map(out.observed).set(key, truth) } : out;
+      return key.startsWith('p:') && !s.observed.has(key) ? derive(out, { observed: out.observed.with(key, truth) }) : out;
     }
   }
   return s;

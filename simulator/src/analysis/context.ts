@@ -9,6 +9,7 @@ import type { JailcheckConfig, Vocabulary } from '../config';
 import { ObjId, parentOf } from './objects';
 import { AState, UNKNOWN, Value } from './state';
 import { computeRelevance, Relevance } from './relevance';
+import { Symbols } from './pmap';
 
 export interface FileFacts {
   /** `#define` groups of flag bits the file itself declares. */
@@ -46,8 +47,15 @@ export class FunctionContext {
   readonly flagVars: ReadonlySet<string>;
   private readonly bitPattern: RegExp;
   private readonly groups: Readonly<Record<string, readonly string[]>>;
+  /** The keys of this function's abstract states, interned (pmap.ts); variable names come first. */
+  readonly symbols = new Symbols();
+  /** Every name the function's IR mentions has a symbol below this (liveness numbers them so). */
+  readonly variableCount: number;
 
   constructor(readonly fn: FunctionIR, readonly config: JailcheckConfig, readonly file: FileFacts) {
+    for (const v of [...fn.params, ...fn.locals]) this.symbols.id(v.name);
+    forEachName(fn, (name) => this.symbols.id(name));
+    this.variableCount = this.symbols.names.length;
     this.vocabulary = config.vocabulary;
     this.maxDepth = config.bounds.ancestorDepth;
     this.counterLimit = config.bounds.counterLimit;
@@ -176,10 +184,10 @@ export class FunctionContext {
         if (v?.k === 'ptr') return v.obj;
         if (v?.k === 'null') return undefined;
         // A global struct (`prison0.pr_mtx`) or an untracked variable: named by itself.
-        return this.isGlobal(e.name) ? `g:${e.name}` : `v:${e.name}`;
+        return this.symbols.join(this.isGlobal(e.name) ? 'g:' : 'v:', e.name);
       }
       case 'addr':
-        return e.operand.kind === 'name' && this.isGlobal(e.operand.name) ? `g:${e.operand.name}` : this.objectOf(e.operand, s);
+        return e.operand.kind === 'name' && this.isGlobal(e.operand.name) ? this.symbols.join('g:', e.operand.name) : this.objectOf(e.operand, s);
       case 'deref':
         return this.objectOf(e.operand, s);
       case 'temp': {
@@ -192,9 +200,9 @@ export class FunctionContext {
         if (e.field === this.vocabulary.parentField) {
           // A parent this path assigned (`pr->pr_parent = ppr` on a new jail) wins over the symbolic one.
           const assigned = s.vars.get(`^${base}`);
-          return assigned?.k === 'ptr' ? assigned.obj : parentOf(base, this.maxDepth);
+          return assigned?.k === 'ptr' ? assigned.obj : this.parentOf(base);
         }
-        return `${base}.${e.field}`;
+        return this.symbols.join(base, this.symbols.join('.', e.field));
       }
       default:
         return undefined;
@@ -203,10 +211,10 @@ export class FunctionContext {
 
   /** The key of a lock expression (`pr->pr_mtx` → `p:pr#pr_mtx`), or undefined when it names nothing stable. */
   lockKey(e: Expr, s: AState): string | undefined {
-    if (e.kind === 'name') return this.isGlobal(e.name) ? `g:${e.name}` : this.objectOf(e, s);
+    if (e.kind === 'name') return this.isGlobal(e.name) ? this.symbols.join('g:', e.name) : this.objectOf(e, s);
     if (e.kind === 'field') {
       const base = this.objectOf(e.base, s);
-      return base === undefined ? undefined : `${base}#${e.field}`;
+      return base === undefined ? undefined : this.symbols.join(base, this.symbols.join('#', e.field));
     }
     if (e.kind === 'addr' || e.kind === 'deref') return this.lockKey(e.operand, s);
     return undefined;
@@ -216,14 +224,37 @@ export class FunctionContext {
   counterKey(e: Expr, s: AState): string | undefined {
     if (e.kind !== 'field') return e.kind === 'deref' ? undefined : undefined;
     const base = this.objectOf(e.base, s);
-    return base === undefined ? undefined : `${base}.${e.field}`;
+    return base === undefined ? undefined : this.symbols.join(base, this.symbols.join('.', e.field));
   }
 
   /** A fact key for `x->field & BIT` tests (`p:pr.pr_flags&PR_PERSIST`). */
   fieldBitKey(field: Expr, bit: string, s: AState): string | undefined {
     if (field.kind !== 'field') return undefined;
     const base = this.objectOf(field.base, s);
-    return base === undefined ? undefined : `${base}.${field.field}&${bit}`;
+    return base === undefined ? undefined : this.symbols.join(this.symbols.join(base, this.symbols.join('.', field.field)), this.symbols.join('&', bit));
+  }
+
+  /** The object first met at offset `site` (`n:1234`), one string per site. */
+  siteObject(site: number): ObjId {
+    let o = this.sites.get(site);
+    if (o === undefined) {
+      o = `n:${site}`;
+      this.sites.set(site, o);
+    }
+    return o;
+  }
+
+  private readonly sites = new Map<number, string>();
+  private readonly parents = new Map<string, string>();
+
+  /** parentOf(o), one string per object. */
+  parentOf(o: ObjId): ObjId {
+    let p = this.parents.get(o);
+    if (p === undefined) {
+      p = parentOf(o, this.maxDepth);
+      this.parents.set(o, p);
+    }
+    return p;
   }
 
   isPointerVar(name: string): boolean {
@@ -246,7 +277,7 @@ export class FunctionContext {
       case 'temp':
         return s.temps.get(e.id) ?? UNKNOWN;
       case 'element':
-        return { k: 'ptr', obj: `n:${site}`, nullness: 'nonnull' };
+        return { k: 'ptr', obj: this.siteObject(site), nullness: 'nonnull' };
       case 'addr': {
         const o = this.objectOf(e, s);
         return o ? { k: 'ptr', obj: o, nullness: 'nonnull' } : UNKNOWN;
@@ -345,6 +376,33 @@ export class FunctionContext {
       };
     }
     return UNKNOWN;
+  }
+}
+
+/** Calls `f` with every variable name the function's ops and terminators mention. */
+function forEachName(fn: FunctionIR, f: (name: string) => void): void {
+  const visit = (e: Expr): void => {
+    switch (e.kind) {
+      case 'name': f(e.name); break;
+      case 'field': visit(e.base); break;
+      case 'addr': case 'deref': case 'unary': visit(e.operand); break;
+      case 'binary': visit(e.left); visit(e.right); break;
+      case 'element': e.args?.forEach(visit); break;
+      default: break;
+    }
+  };
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      switch (op.kind) {
+        case 'lock': case 'scope-lock': visit(op.lock); break;
+        case 'count': visit(op.target); break;
+        case 'assign': visit(op.target); visit(op.value); break;
+        case 'call': op.args.forEach(visit); break;
+        case 'assert': visit(op.cond); break;
+      }
+    }
+    if (b.term.kind === 'branch') visit(b.term.cond);
+    else if (b.term.kind === 'return' && b.term.value) visit(b.term.value);
   }
 }
 

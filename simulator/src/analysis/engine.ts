@@ -9,13 +9,36 @@ import type { FunctionIR, SourceRange } from '../ir';
 import type { FunctionContext } from './context';
 import { refine } from './conditions';
 import { computeLiveness, Liveness } from './liveness';
-import { AState, LockHold, cachedFactsKey, emptyState, joinStates, propertyKey, setVar, stateKey, Value } from './state';
-import { Note, RawFinding, Transfer } from './transfer';
+import { AState, LockHold, cachedFactsKey, derive, emptyState, joinStates, propertyKey, registerProjections, setVar, stateKey, Value } from './state';
+import type { Symbols } from './pmap';
+import { Message, Note, RawFinding, Transfer } from './transfer';
 import type { LockMode } from '../ir';
 
 export interface StepInfo {
   readonly range: SourceRange;
-  readonly message: string;
+  /** Made into text only when a path is shown (see messageText). */
+  readonly message: Message;
+}
+
+/** The key of a program point: op `index` of `block`, or its terminator for -1. */
+export function pointKey(block: number, index: number): number {
+  return block * 65536 + (index < 0 ? 65535 : index);
+}
+
+/** The step a path takes through a branch (one object per branch and side, made once). */
+const BRANCH_STEPS = new WeakMap<object, [StepInfo, StepInfo]>();
+
+function branchStep(term: Extract<FunctionIR['blocks'][number]['term'], { kind: 'branch' }>, value: boolean): StepInfo {
+  let steps = BRANCH_STEPS.get(term);
+  if (!steps) {
+    const label = (v: boolean): string => (term.origin === 'macro-loop'
+      ? (v ? `${term.condText}: another trip` : `${term.condText}: loop ends`)
+      : term.origin === 'preprocessor' ? `${term.condText} ${v ? 'compiled in' : 'compiled out'}`
+      : `${term.condText} is ${v ? 'true' : 'false'}`);
+    steps = [{ range: term.range, message: () => label(true) }, { range: term.range, message: () => label(false) }];
+    BRANCH_STEPS.set(term, steps);
+  }
+  return steps[value ? 0 : 1];
 }
 
 /** A state with the path that produced it. */
@@ -46,8 +69,8 @@ export interface RunResult {
   readonly findings: Array<{ readonly finding: RawFinding; readonly node: WNode }>;
   readonly notes: Array<{ readonly note: Note; readonly node: WNode }>;
   readonly mismatches: Mismatch[];
-  /** States before each op (`block:index`) and terminator (`block:T`). */
-  readonly points: Map<string, WNode[]>;
+  /** States before each op and terminator, by pointKey(block, index). */
+  readonly points: Map<number, WNode[]>;
   incomplete?: string;
   steps: number;
   /** Blurred locks that some operation later touched. */
@@ -67,6 +90,15 @@ export interface RunOptions {
   readonly assumptions?: ReadonlyMap<string, ReadonlyMap<string, LockMode>>;
   /** Locks whose state is blurred when entering a block (after a join mismatch there). */
   readonly blur?: ReadonlyMap<number, ReadonlySet<string>>;
+  /** Asked every few thousand steps: true stops the run with a Cancelled error. */
+  readonly shouldStop?: () => boolean;
+}
+
+/** Thrown when a run is stopped from outside (a newer edit makes its result useless); not a bug. */
+export class Cancelled extends Error {
+  constructor() {
+    super('analysis cancelled');
+  }
 }
 
 type ContractGroup = Array<{ bit: string; key: string; mode: LockMode; lockClass: LockHold['lockClass'] }>;
@@ -120,7 +152,7 @@ export function flagParamOf(ctx: FunctionContext): string | undefined {
 
 /** One entry state per combination of contract bits the caller could pass. */
 export function entryStates(ctx: FunctionContext, opts: RunOptions): AState[] {
-  let base = emptyState();
+  let base = emptyState(ctx.symbols);
   for (const p of ctx.fn.params) {
     if (p.type.pointer > 0) base = setVar(base, p.name, { k: 'ptr', obj: `p:${p.name}`, nullness: p.type.struct === ctx.vocabulary.objectStruct ? 'nonnull' : 'maybe' });
   }
@@ -149,18 +181,16 @@ export function entryStates(ctx: FunctionContext, opts: RunOptions): AState[] {
         });
         st = setVar(st, flagParam!, merge(fv));
         st = setVar(st, `@entry:${flagParam}`, merge(st.vars.get(`@entry:${flagParam}`) as Extract<Value, { k: 'bits' }>));
-        const locks = new Map(st.locks);
-        const known = new Set(st.known);
-        const assumed = new Set(st.assumed);
-        const entryHeld = new Map(st.entryHeld);
-        known.add(group[0]!.key);
-        assumed.add(group[0]!.key);
+        let locks = st.locks;
+        let entryHeld = st.entryHeld;
+        const known = st.known.with(group[0]!.key);
+        const assumed = st.assumed.with(group[0]!.key);
         if (choice) {
-          locks.set(choice.key, { mode: choice.mode, lockClass: choice.lockClass, certainty: 'held', text: choice.bit });
-          entryHeld.set(choice.key, choice.mode);
+          locks = locks.with(choice.key, { mode: choice.mode, lockClass: choice.lockClass, certainty: 'held', text: choice.bit });
+          entryHeld = entryHeld.with(choice.key, choice.mode);
         }
         const contract = [st.contract === '-' ? '' : st.contract, choice?.bit ?? ''].filter(Boolean).join(',') || '-';
-        next.push({ ...st, locks, known, assumed, entryHeld, contract });
+        next.push(derive(st, { locks, known, assumed, entryHeld, contract }));
       }
     }
     states = next;
@@ -169,16 +199,14 @@ export function entryStates(ctx: FunctionContext, opts: RunOptions): AState[] {
     states = states.map((s) => {
       const extra = opts.assumptions!.get(s.contract);
       if (!extra) return s;
-      const locks = new Map(s.locks);
-      const known = new Set(s.known);
-      const entryHeld = new Map(s.entryHeld);
+      let { locks, known, entryHeld } = s;
       for (const [key, mode] of extra) {
         if (known.has(key)) continue;
-        locks.set(key, { mode, lockClass: 'mtx', certainty: 'held', text: key });
-        known.add(key);
-        entryHeld.set(key, mode);
+        locks = locks.with(key, { mode, lockClass: 'mtx', certainty: 'held', text: key });
+        known = known.with(key);
+        entryHeld = entryHeld.with(key, mode);
       }
-      return { ...s, locks, known, entryHeld };
+      return derive(s, { locks, known, entryHeld });
     });
   }
   return states;
@@ -201,90 +229,151 @@ function predecessorCounts(fn: FunctionIR): number[] {
  * read, and the values of counters no later code reads (their changes are
  * kept: the summary and the path-pair check need them).
  */
-function project(s: AState, live: Liveness, block: number, keep: ReadonlySet<string>): AState {
-  const lv = live.vars[block]!;
-  const lt = live.temps[block]!;
-  const lc = live.counters[block]!;
-  let counters: Map<string, import('./state').CounterFact> | undefined;
-  for (const [key, f] of s.counters) {
-    const live = lc.has(key.slice(key.lastIndexOf('.') + 1));
-    const ancestor = key.includes('^');
+export function project(s: AState, live: Liveness, block: number, keys: KeyInfo, keep: ReadonlySet<number>): AState {
+  let counters = s.counters;
+  for (let i = 0; i < s.counters.ks.length; i++) {
+    const sym = s.counters.ks[i]!;
+    const f = s.counters.vs[i]!;
+    const info = keys.counter(sym);
+    const isLive = live.counterLive(block, info.field);
     // An ancestor's entry with nothing known about its value says nothing at all.
-    if (ancestor && (!live || (f.lo === 0 && f.hi === Infinity))) {
-      counters ??= new Map(s.counters);
-      counters.delete(key);
+    if (info.ancestor && (!isLive || (f.lo === 0 && f.hi === Infinity))) {
+      counters = counters.withoutSym(sym);
       continue;
     }
-    if (live || (f.lo === 0 && f.hi === Infinity)) continue;
-    counters ??= new Map(s.counters);
-    counters.set(key, { ...f, lo: 0, hi: Infinity });
+    if (isLive || (f.lo === 0 && f.hi === Infinity)) continue;
+    counters = counters.withSym(sym, { ...f, lo: 0, hi: Infinity });
   }
-  let vars: Map<string, Value> | undefined;
-  for (const name of s.vars.keys()) {
-    if (lv.has(name) || name.startsWith('@') || name.startsWith('^') || keep.has(name)) continue;
-    vars ??= new Map(s.vars);
-    vars.delete(name);
-  }
-  let temps: Map<number, Value> | undefined;
-  for (const id of s.temps.keys()) {
-    if (lt.has(id)) continue;
-    temps ??= new Map(s.temps);
-    temps.delete(id);
-  }
+  const vars = s.vars.filter((sym) => live.varLive(block, sym) || keys.isSpecialVar(sym) || keep.has(sym));
+  const temps = s.temps.filter((id) => live.tempLive(block, id));
   // Whether a lock of an object made on this path was released matters only while some variable still names it.
-  let known: Set<string> | undefined;
-  let namedObjects: Set<string> | undefined;
-  for (const key of s.known) {
-    if (key.startsWith('p:') || key.startsWith('g:') || key.startsWith('v:') || s.locks.has(key)) continue;
-    if (!namedObjects) {
-      namedObjects = new Set();
-      for (const v of (vars ?? s.vars).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
-      for (const v of (temps ?? s.temps).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
-    }
-    if (namedObjects.has(key.slice(0, key.lastIndexOf('#')))) continue;
-    known ??= new Set(s.known);
-    known.delete(key);
-  }
+  let named: NamedObjects | undefined;
+  const known = s.known.filter((sym) => {
+    const info = keys.lock(sym);
+    if (info.rooted || s.locks.getSym(sym) !== undefined) return true;
+    named ??= namedObjects(vars, temps, undefined);
+    return named.objects.has(info.object);
+  });
   // Facts and counter values of an object this path made or found are worth keeping only while a
   // variable still names it (or a lock of it is held).
-  const named = (obj: string): boolean => {
+  const isNamed = (obj: string): boolean => {
     if (obj.startsWith('p:') || obj.startsWith('g:')) return true;
-    if (!namedObjects) {
-      namedObjects = new Set();
-      for (const v of (vars ?? s.vars).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
-      for (const v of (temps ?? s.temps).values()) if (v.k === 'ptr') namedObjects.add(v.obj);
-      for (const k of s.locks.keys()) namedObjects.add(k.slice(0, k.lastIndexOf('#')));
-    }
-    const base = obj.split('.')[0]!.split('^')[0]!;
-    return namedObjects.has(obj) || [...namedObjects].some((o) => o.split('^')[0] === base);
+    named ??= namedObjects(vars, temps, s.locks);
+    return named.objects.has(obj) || named.bases.has(keys.baseOf(obj));
   };
-  let facts: Map<string, boolean> | undefined;
-  for (const key of s.facts.keys()) {
-    // Field facts are `<object>.<field>&<BIT>`, possibly marked `w:`; `freed:<object>` names the object whole.
-    const bare = key.startsWith('w:') ? key.slice(2) : key;
-    const obj = bare.startsWith('freed:') ? bare.slice(6) : bare.startsWith('escaped:') ? bare.slice(8) : bare.slice(0, bare.lastIndexOf('.'));
-    if (bare.startsWith('v:') || named(obj)) continue;
-    facts ??= new Map(s.facts);
-    facts.delete(key);
+  const facts = s.facts.filter((sym) => {
+    const info = keys.fact(sym);
+    return info.variable || isNamed(info.object);
+  });
+  counters = counters.filter((sym, f) => f.delta !== 0 || isNamed(keys.counter(sym).object));
+  if (vars === s.vars && temps === s.temps && counters === s.counters && known === s.known && facts === s.facts) return s;
+  return derive(s, { vars, temps, counters, known, facts });
+}
+
+interface NamedObjects {
+  readonly objects: ReadonlySet<string>;
+  /** Each object's chain base (`p:pr` for `p:pr^2`), for "an ancestor of a named object is named". */
+  readonly bases: ReadonlySet<string>;
+}
+
+/** One remembered answer per variables map: paths share their maps, and ask again and again. */
+const NAMED = new WeakMap<object, { temps: object; locks: object | undefined; named: NamedObjects }>();
+
+/** The objects some variable or temp points to (and, when `locks` is given, whose lock is held). */
+function namedObjects(vars: AState['vars'], temps: AState['temps'], locks: AState['locks'] | undefined): NamedObjects {
+  const memo = NAMED.get(vars);
+  if (memo && memo.temps === temps && memo.locks === locks) return memo.named;
+  const named = computeNamedObjects(vars, temps, locks);
+  NAMED.set(vars, { temps, locks, named });
+  return named;
+}
+
+function computeNamedObjects(vars: AState['vars'], temps: AState['temps'], locks: AState['locks'] | undefined): NamedObjects {
+  const objects = new Set<string>();
+  for (const v of vars.vs) if (v.k === 'ptr') objects.add(v.obj);
+  for (const v of temps.vs) if (v.k === 'ptr') objects.add(v.obj);
+  if (locks) for (const k of locks.keys()) objects.add(k.slice(0, k.lastIndexOf('#')));
+  const bases = new Set<string>();
+  for (const o of objects) bases.add(o.split('^')[0]!);
+  return { objects, bases };
+}
+
+/**
+ * What project() needs to know about a key, parsed once per interned key
+ * (keys are strings such as `p:pr^1.pr_uref`; see objects.ts).
+ */
+class KeyInfo {
+  private readonly counters: Array<{ field: string; ancestor: boolean; object: string } | undefined> = [];
+  private readonly locks: Array<{ rooted: boolean; object: string } | undefined> = [];
+  private readonly facts: Array<{ variable: boolean; object: string } | undefined> = [];
+  private readonly special: Array<boolean | undefined> = [];
+  private readonly bases = new Map<string, string>();
+
+  constructor(private readonly table: Symbols) {}
+
+  counter(sym: number): { field: string; ancestor: boolean; object: string } {
+    let info = this.counters[sym];
+    if (!info) {
+      const key = this.table.name(sym);
+      const dot = key.lastIndexOf('.');
+      info = { field: key.slice(dot + 1), ancestor: key.includes('^'), object: key.slice(0, dot) };
+      this.counters[sym] = info;
+    }
+    return info;
   }
-  for (const [key, f] of (counters ?? s.counters)) {
-    if (f.delta !== 0 || named(key.slice(0, key.lastIndexOf('.')))) continue;
-    counters ??= new Map(s.counters);
-    counters.delete(key);
+
+  lock(sym: number): { rooted: boolean; object: string } {
+    let info = this.locks[sym];
+    if (!info) {
+      const key = this.table.name(sym);
+      info = { rooted: key.startsWith('p:') || key.startsWith('g:') || key.startsWith('v:'), object: key.slice(0, key.lastIndexOf('#')) };
+      this.locks[sym] = info;
+    }
+    return info;
   }
-  if (!vars && !temps && !counters && !known && !facts) return s;
-  return { ...s, vars: vars ?? s.vars, temps: temps ?? s.temps, counters: counters ?? s.counters, known: known ?? s.known, facts: facts ?? s.facts };
+
+  /** Field facts are `<object>.<field>&<BIT>`, possibly marked `w:`; `freed:<object>` names the object whole. */
+  fact(sym: number): { variable: boolean; object: string } {
+    let info = this.facts[sym];
+    if (!info) {
+      const key = this.table.name(sym);
+      const bare = key.startsWith('w:') ? key.slice(2) : key;
+      const object = bare.startsWith('freed:') ? bare.slice(6) : bare.startsWith('escaped:') ? bare.slice(8) : bare.slice(0, bare.lastIndexOf('.'));
+      info = { variable: bare.startsWith('v:'), object };
+      this.facts[sym] = info;
+    }
+    return info;
+  }
+
+  /** `@entry:flags` and `^<object>` are the analysis's own, never dropped. */
+  isSpecialVar(sym: number): boolean {
+    let v = this.special[sym];
+    if (v === undefined) {
+      const name = this.table.name(sym);
+      v = name.startsWith('@') || name.startsWith('^');
+      this.special[sym] = v;
+    }
+    return v;
+  }
+
+  baseOf(obj: string): string {
+    let b = this.bases.get(obj);
+    if (b === undefined) {
+      b = obj.split('.')[0]!.split('^')[0]!;
+      this.bases.set(obj, b);
+    }
+    return b;
+  }
 }
 
 function blurLocks(s: AState, keys: ReadonlySet<string>): AState {
-  let locks: Map<string, LockHold> | undefined;
+  let locks = s.locks;
   for (const key of keys) {
-    const held = s.locks.get(key);
+    const held = locks.get(key);
     if (held?.certainty === 'maybe') continue;
-    locks ??= new Map(s.locks);
-    locks.set(key, held ? { ...held, certainty: 'maybe' } : { mode: 'exclusive', lockClass: 'mtx', certainty: 'maybe', text: key });
+    locks = locks.with(key, held ? { ...held, certainty: 'maybe' } : { mode: 'exclusive', lockClass: 'mtx', certainty: 'maybe', text: key });
   }
-  return locks ? { ...s, locks } : s;
+  return locks === s.locks ? s : derive(s, { locks });
 }
 
 /** Reverse postorder numbers of the blocks (unreachable ones last). */
@@ -317,87 +406,92 @@ function reversePostorder(fn: FunctionIR): Int32Array {
   return order;
 }
 
-/** A priority queue of (block, property key), smallest reverse-postorder number first. */
+/**
+ * The work list: (block, property key) pairs, smallest reverse-postorder
+ * number first and, within a block, first come first served. One FIFO per
+ * block and a moving minimum give that order without a heap: a pair waiting
+ * already is not queued twice.
+ */
 class BlockQueue {
-  private readonly heap: Array<{ block: number; key: string; seq: number }> = [];
-  private readonly queued = new Set<string>();
-  private seq = 0;
+  private readonly items: number[][];
+  private readonly heads: Int32Array;
+  private readonly queued: Array<Set<number>>;
+  private readonly blockAt: Int32Array;
+  private min: number;
 
-  constructor(private readonly rpo: Int32Array) {}
-
-  push(block: number, key: string): void {
-    const id = `${block}|${key}`;
-    if (this.queued.has(id)) return;
-    this.queued.add(id);
-    this.heap.push({ block, key, seq: this.seq++ });
-    let i = this.heap.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(i, p)) break;
-      [this.heap[i], this.heap[p]] = [this.heap[p]!, this.heap[i]!];
-      i = p;
-    }
+  constructor(private readonly rpo: Int32Array) {
+    const n = rpo.length + 1;
+    this.items = Array.from({ length: n }, () => []);
+    this.heads = new Int32Array(n);
+    this.queued = Array.from({ length: n }, () => new Set<number>());
+    this.blockAt = new Int32Array(n).fill(-1);
+    this.min = n;
   }
 
-  pop(): { block: number; key: string } | undefined {
-    if (this.heap.length === 0) return undefined;
-    const top = this.heap[0]!;
-    const last = this.heap.pop()!;
-    if (this.heap.length > 0) {
-      this.heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < this.heap.length && this.less(l, m)) m = l;
-        if (r < this.heap.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [this.heap[i], this.heap[m]] = [this.heap[m]!, this.heap[i]!];
-        i = m;
-      }
-    }
-    this.queued.delete(`${top.block}|${top.key}`);
-    return top;
+  push(block: number, key: number): void {
+    const r = this.rpo[block]!;
+    const queued = this.queued[r]!;
+    if (queued.has(key)) return;
+    queued.add(key);
+    this.items[r]!.push(key);
+    this.blockAt[r] = block;
+    if (r < this.min) this.min = r;
   }
 
-  private less(a: number, b: number): boolean {
-    const x = this.heap[a]!;
-    const y = this.heap[b]!;
-    return this.rpo[x.block]! - this.rpo[y.block]! || x.seq - y.seq ? (this.rpo[x.block]! - this.rpo[y.block]! || x.seq - y.seq) < 0 : false;
+  pop(): { block: number; key: number } | undefined {
+    const n = this.items.length;
+    while (this.min < n && this.heads[this.min]! >= this.items[this.min]!.length) {
+      // Drained: reset the FIFO so it does not grow for ever round a loop.
+      this.items[this.min] = [];
+      this.heads[this.min] = 0;
+      this.min++;
+    }
+    if (this.min >= n) return undefined;
+    const r = this.min;
+    const key = this.items[r]![this.heads[r]!++]!;
+    this.queued[r]!.delete(key);
+    return { block: this.blockAt[r]!, key };
   }
 }
 
-const CFG_FACTS = new WeakMap<object, {
-  counters: readonly string[]; callees: object; live: Liveness; preds: ReturnType<typeof predecessorCounts>; rpo: ReturnType<typeof reversePostorder>;
-}>();
+/** What depends on a function's CFG alone, computed once per context (a function is run several times: rounds, summaries). */
+interface CfgFacts {
+  readonly live: Liveness;
+  readonly preds: number[];
+  readonly rpo: Int32Array;
+  readonly keys: KeyInfo;
+  /** The parameters' variable numbers: never dropped (their entry objects matter at every return). */
+  readonly params: ReadonlySet<number>;
+}
+
+const CFG_FACTS = new WeakMap<FunctionContext, CfgFacts>();
+
+export function cfgFacts(ctx: FunctionContext): CfgFacts {
+  let cfg = CFG_FACTS.get(ctx);
+  if (!cfg) {
+    const table = ctx.symbols;
+    cfg = {
+      live: computeLiveness(ctx.fn, (name) => table.peek(name) ?? -1, ctx.variableCount, ctx.vocabulary.counterFields,
+        (callee) => ctx.file.functions.has(callee)),
+      preds: predecessorCounts(ctx.fn),
+      rpo: reversePostorder(ctx.fn),
+      keys: new KeyInfo(table),
+      params: new Set([...ctx.params].map((p) => table.id(p))),
+    };
+    // Variables the paths are kept apart by: pointers naming objects, flag words, entry flags.
+    registerProjections(table, (name, v) => name.startsWith('@') || name.startsWith('^') || v.k === 'bits' || ctx.flagVars.has(name)
+      || ((v.k === 'ptr' || v.k === 'null') && ctx.isObjectPointer(name)));
+    CFG_FACTS.set(ctx, cfg);
+  }
+  return cfg;
+}
 
 export class Engine {
-  private readonly live: Liveness;
-  private readonly preds: number[];
-  private readonly rpo: Int32Array;
+  private readonly cfg: CfgFacts;
   private readonly transfer: Transfer;
 
-  /** Variables the paths are kept apart by: pointers naming objects, flag words, entry flags. */
-  private readonly isPropertyVar = (name: string, v: Value): boolean =>
-    name.startsWith('@') || name.startsWith('^') || v.k === 'bits' || this.ctx.flagVars.has(name)
-    || ((v.k === 'ptr' || v.k === 'null') && this.ctx.isObjectPointer(name));
-
   constructor(private readonly ctx: FunctionContext, transfer: Transfer) {
-    // A function is run several times (rounds, summaries, the ledger): what depends on its CFG alone is computed once.
-    let cfg = CFG_FACTS.get(ctx.fn);
-    if (!cfg || cfg.counters !== ctx.vocabulary.counterFields || cfg.callees !== ctx.file.functions) {
-      cfg = {
-        counters: ctx.vocabulary.counterFields, callees: ctx.file.functions,
-        live: computeLiveness(ctx.fn, ctx.vocabulary.counterFields, (callee) => ctx.file.functions.has(callee)),
-        preds: predecessorCounts(ctx.fn),
-        rpo: reversePostorder(ctx.fn),
-      };
-      CFG_FACTS.set(ctx.fn, cfg);
-    }
-    this.live = cfg.live;
-    this.preds = cfg.preds;
-    this.rpo = cfg.rpo;
+    this.cfg = cfgFacts(ctx);
     this.transfer = transfer;
   }
 
@@ -405,21 +499,21 @@ export class Engine {
     const fn = this.ctx.fn;
     const bounds = this.ctx.config.bounds;
     const result: RunResult = { exits: [], findings: [], notes: [], mismatches: [], points: new Map(), steps: 0, touchedMaybe: new Set() };
-    const visited: Array<Map<string, WNode>> = fn.blocks.map(() => new Map());
-    const byFacts: Array<Map<string, WNode[]>> = fn.blocks.map(() => new Map());
+    const visited: Array<Map<number, WNode>> = fn.blocks.map(() => new Map());
+    const byFacts: Array<Map<number, WNode[]>> = fn.blocks.map(() => new Map());
     // Work is taken in reverse postorder, so paths meeting at a block are joined before the
     // block's successors see them (a FIFO would re-propagate every intermediate join).
-    const queue = new BlockQueue(this.rpo);
-    const keep = new Set(this.ctx.params);
+    const { live, preds, rpo, keys, params } = this.cfg;
+    const queue = new BlockQueue(rpo);
     const seenMismatch = new Set<string>();
 
     const push = (block: number, node: WNode): void => {
-      let s = project(node.state, this.live, block, keep);
+      let s = project(node.state, live, block, keys, params);
       const blurred = opts.blur?.get(block);
       if (blurred) s = blurLocks(s, blurred);
       let n: WNode = s === node.state ? node : { ...node, state: s };
       const here = visited[block]!;
-      const key = propertyKey(s, this.isPropertyVar);
+      const key = propertyKey(s);
       const existing = here.get(key);
       if (existing) {
         // Same property state: join the data facts; go on only if that lost something. Facts only
@@ -431,22 +525,29 @@ export class Engine {
         queue.push(block, key);
         return;
       }
-      const fk = cachedFactsKey(s);
-      const sameFacts = byFacts[block]!.get(fk);
-      if (this.preds[block]! > 1 && sameFacts) this.checkJoin(block, n, sameFacts, result, seenMismatch);
+      // Paths that the code cannot tell apart can only meet where two edges join.
+      const join = preds[block]! > 1;
+      const fk = join ? cachedFactsKey(s) : 0;
+      const sameFacts = join ? byFacts[block]!.get(fk) : undefined;
+      if (sameFacts) this.checkJoin(block, n, sameFacts, result, seenMismatch);
       if (here.size >= bounds.maxStatesPerPoint) {
         result.incomplete ??= `more than ${bounds.maxStatesPerPoint} distinct path states reach one point; raise jailcheck.bounds.maxStatesPerPoint to explore further`;
         return;
       }
       here.set(key, n);
       if (sameFacts) sameFacts.push(n);
-      else byFacts[block]!.set(fk, [n]);
+      else if (join) byFacts[block]!.set(fk, [n]);
       queue.push(block, key);
     };
 
     for (const s of entryStates(this.ctx, opts)) push(fn.entry, { state: s, prev: null });
 
+    let nextCheck = 4096;
     for (let item = queue.pop(); item; item = queue.pop()) {
+      if (opts.shouldStop && result.steps >= nextCheck) {
+        nextCheck = result.steps + 4096;
+        if (opts.shouldStop()) throw new Cancelled();
+      }
       if (result.steps > bounds.maxSteps) {
         result.incomplete ??= `more than ${bounds.maxSteps} steps; raise jailcheck.bounds.maxSteps to explore further`;
         break;
@@ -460,15 +561,15 @@ export class Engine {
   private runBlock(block: number, start: WNode, opts: RunOptions, result: RunResult, push: (b: number, n: WNode) => void): void {
     const b = this.ctx.fn.blocks[block]!;
     let current: WNode[] = [start];
-    const record = (label: string, nodes: WNode[]): void => {
+    const record = (index: number, nodes: WNode[]): void => {
       if (!opts.recordPoints) return;
-      const k = `${block}:${label}`;
+      const k = pointKey(block, index);
       const list = result.points.get(k);
-      if (list) list.push(...nodes);
-      else result.points.set(k, [...nodes]);
+      if (list) for (const n of nodes) list.push(n);
+      else result.points.set(k, nodes.slice());
     };
     b.ops.forEach((op, i) => {
-      record(String(i), current);
+      record(i, current);
       const next: WNode[] = [];
       for (const node of current) {
         result.steps++;
@@ -485,7 +586,7 @@ export class Engine {
       }
       current = next;
     });
-    record('T', current);
+    record(-1, current);
     const term = b.term;
     for (const node of current) {
       result.steps++;
@@ -503,12 +604,8 @@ export class Engine {
           }
           // A branch is worth showing on a path only where the path chose it.
           const chose = t !== null && f !== null;
-          const label = (v: boolean): string => (term.origin === 'macro-loop'
-            ? (v ? `${term.condText}: another trip` : `${term.condText}: loop ends`)
-            : term.origin === 'preprocessor' ? `${term.condText} ${v ? 'compiled in' : 'compiled out'}`
-            : `${term.condText} is ${v ? 'true' : 'false'}`);
-          if (t) push(term.whenTrue, { state: t, prev: node, step: chose ? { range: term.range, message: label(true) } : undefined });
-          if (f) push(term.whenFalse, { state: f, prev: node, step: chose ? { range: term.range, message: label(false) } : undefined });
+          if (t) push(term.whenTrue, { state: t, prev: node, step: chose ? branchStep(term, true) : undefined });
+          if (f) push(term.whenFalse, { state: f, prev: node, step: chose ? branchStep(term, false) : undefined });
           break;
         }
         case 'return': {

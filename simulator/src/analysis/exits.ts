@@ -10,7 +10,7 @@ import type { ExitRecord, WNode } from './engine';
 import { contractGroups, flagParamOf } from './engine';
 import { describeObject, visibleToCaller } from './objects';
 import type { AState, Value } from './state';
-import { lockName } from './transfer';
+import { lockName, tracksDelta } from './transfer';
 
 export interface ExitFinding {
   readonly rule: RuleId;
@@ -161,7 +161,7 @@ function inconsistentCounts(ctx: FunctionContext, exits: readonly ExitRecord[]):
   for (const group of groups.values()) {
     if (group.length < 2) continue;
     const keys = new Set<string>();
-    for (const e of group) for (const [k] of e.node.state.counters) if (visibleToCaller(k.slice(0, k.lastIndexOf('.')))) keys.add(k);
+    for (const e of group) for (const [k] of e.node.state.counters) if (tracksDelta(k)) keys.add(k);
     for (const key of keys) {
       const deltas = group.map((e) => e.node.state.counters.get(key));
       if (deltas.some((d) => d && (d.approx || d.delta === 'set'))) continue;

@@ -3,9 +3,9 @@
  * there, on how many of the paths that reach it, and under which flags when
  * not on all of them ("allprison_lock shared when flags & PD_LIST_SLOCKED").
  */
-import type { SourceRange } from '../ir';
+import type { FunctionIR, SourceRange } from '../ir';
 import type { FunctionAnalysis } from './analyze';
-import type { WNode } from './engine';
+import { pointKey, WNode } from './engine';
 import { describeObject } from './objects';
 import { lockName } from './transfer';
 
@@ -51,15 +51,15 @@ function localName(a: FunctionAnalysis, n: WNode, key: string): string | undefin
 }
 
 interface PointRange {
-  readonly key: string;
+  readonly key: number;
   readonly range: SourceRange;
 }
 
-function pointRanges(a: FunctionAnalysis): PointRange[] {
+function pointRanges(fn: FunctionIR): PointRange[] {
   const out: PointRange[] = [];
-  a.context.fn.blocks.forEach((b) => {
-    b.ops.forEach((op, i) => out.push({ key: `${b.id}:${i}`, range: op.range }));
-    if (b.term.kind !== 'jump') out.push({ key: `${b.id}:T`, range: b.term.range });
+  fn.blocks.forEach((b) => {
+    b.ops.forEach((op, i) => out.push({ key: pointKey(b.id, i), range: op.range }));
+    if (b.term.kind !== 'jump') out.push({ key: pointKey(b.id, -1), range: b.term.range });
   });
   return out;
 }
@@ -88,10 +88,9 @@ function condition(a: FunctionAnalysis, holding: readonly WNode[], others: reado
  * line between statements, before the next one). Undefined outside the
  * function's body or when the analysis kept no states (see recordPoints).
  */
-export function lockStateAt(a: FunctionAnalysis, offset: number): LockStateAt | undefined {
-  const fn = a.context.fn;
+export function lockStateAt(a: FunctionAnalysis, offset: number, fn: FunctionIR = a.context.fn): LockStateAt | undefined {
   if (offset < fn.range.start || offset > fn.range.end) return undefined;
-  const ranges = pointRanges(a);
+  const ranges = pointRanges(fn);
   let best: PointRange | undefined;
   for (const p of ranges) {
     if (p.range.start <= offset && offset <= p.range.end) {

@@ -3,9 +3,14 @@
  * States are immutable; every change makes a new one. Two paths that reach
  * a point with the same state key are merged, which is what keeps
  * thousand-line functions with a hundred gotos finite.
+ *
+ * Each component is a persistent map or set over interned keys (pmap.ts);
+ * the keys that tell states apart are built from the components' content
+ * ids, a few integers, never from their serialised text.
  */
 import type { LockClass, LockMode } from '../ir';
 import type { ObjId } from './objects';
+import { booleanKind, keysOnlyKind, objectKind, PMap, PSet, Symbols, ValueKind } from './pmap';
 
 /** What a variable or temporary holds. */
 export type Value =
@@ -51,36 +56,57 @@ export interface CounterFact {
   readonly tested?: boolean;
 }
 
-export interface AState {
-  readonly locks: ReadonlyMap<string, LockHold>;
+/** The components of an abstract state: what a path knows. */
+export interface StateParts {
+  readonly locks: PMap<string, LockHold>;
   /** Lock keys whose state (held or not) this path knows. */
-  readonly known: ReadonlySet<string>;
+  readonly known: PSet;
   /** Known lock keys that no operation has touched yet: their state is the flag contract's assumption. */
-  readonly assumed: ReadonlySet<string>;
+  readonly assumed: PSet;
   /** Locks held on entry: from the flag contract, an assertion, or a release the path never acquired. */
-  readonly entryHeld: ReadonlyMap<string, LockMode>;
-  readonly vars: ReadonlyMap<string, Value>;
-  readonly temps: ReadonlyMap<number, Value>;
-  readonly counters: ReadonlyMap<string, CounterFact>;
+  readonly entryHeld: PMap<string, LockMode>;
+  readonly vars: PMap<string, Value>;
+  readonly temps: PMap<number, Value>;
+  readonly counters: PMap<string, CounterFact>;
   /** Tested bits of object fields, e.g. `p:pr.pr_flags&PR_PERSIST` → true. */
-  readonly facts: ReadonlyMap<string, boolean>;
+  readonly facts: PMap<string, boolean>;
   /** Field bits of the caller's objects as the path first tested them, before writing them. */
-  readonly observed: ReadonlyMap<string, boolean>;
+  readonly observed: PMap<string, boolean>;
   /** The entry contract this path started under, e.g. `PD_LOCKED` or `-` for none. */
   readonly contract: string;
 }
 
-export const UNKNOWN: Value = { k: 'unknown' };
+/**
+ * A state: its parts, and its keys once computed (-1 until then). Made only
+ * by `emptyState` and `derive`, never by spreading another state (which
+ * would copy its keys).
+ */
+export interface AState extends StateParts {
+  /** propertyKey, factsKey, stateKey: see below. */
+  pk: number;
+  fk: number;
+  sk: number;
+}
 
-export function emptyState(contract = '-'): AState {
+/** A state with some parts replaced (its keys are computed anew). */
+export function derive(s: AState, c: Partial<StateParts>): AState {
   return {
-    locks: new Map(), known: new Set(), assumed: new Set(), entryHeld: new Map(), vars: new Map(), temps: new Map(),
-    counters: new Map(), facts: new Map(), observed: new Map(), contract,
+    locks: c.locks ?? s.locks, known: c.known ?? s.known, assumed: c.assumed ?? s.assumed, entryHeld: c.entryHeld ?? s.entryHeld,
+    vars: c.vars ?? s.vars, temps: c.temps ?? s.temps, counters: c.counters ?? s.counters, facts: c.facts ?? s.facts,
+    observed: c.observed ?? s.observed, contract: c.contract ?? s.contract, pk: -1, fk: -1, sk: -1,
   };
 }
 
-export function withLocks(s: AState, locks: Map<string, LockHold>, known?: Set<string>): AState {
-  return { ...s, locks, known: known ?? s.known };
+export const UNKNOWN: Value = { k: 'unknown' };
+
+/** The state that knows nothing, its keys interned in `table` (the function's). */
+export function emptyState(table: Symbols, contract = '-'): AState {
+  const none = PSet.empty(table);
+  return {
+    locks: PMap.empty(table), known: none, assumed: none, entryHeld: PMap.empty(table), vars: PMap.empty(table),
+    temps: PMap.emptyNumeric(table), counters: PMap.empty(table), facts: PMap.empty(table), observed: PMap.empty(table), contract,
+    pk: -1, fk: -1, sk: -1,
+  };
 }
 
 /** A value that says nothing: stored as absence, so it never tells two states apart. */
@@ -89,39 +115,23 @@ function isVacuous(v: Value): boolean {
 }
 
 export function setVar(s: AState, name: string, v: Value): AState {
-  if (isVacuous(v)) {
-    if (!s.vars.has(name)) return s;
-    const vars = new Map(s.vars);
-    vars.delete(name);
-    return { ...s, vars };
-  }
-  const vars = new Map(s.vars);
-  vars.set(name, v);
-  return { ...s, vars };
+  const vars = isVacuous(v) ? s.vars.without(name) : s.vars.with(name, v);
+  return vars === s.vars ? s : derive(s, { vars });
 }
 
 export function setTemp(s: AState, id: number, v: Value): AState {
-  if (isVacuous(v)) {
-    if (!s.temps.has(id)) return s;
-    const temps = new Map(s.temps);
-    temps.delete(id);
-    return { ...s, temps };
-  }
-  const temps = new Map(s.temps);
-  temps.set(id, v);
-  return { ...s, temps };
+  const temps = isVacuous(v) ? s.temps.without(id) : s.temps.with(id, v);
+  return temps === s.temps ? s : derive(s, { temps });
 }
 
 export function setCounter(s: AState, key: string, c: CounterFact): AState {
-  const counters = new Map(s.counters);
-  counters.set(key, c);
-  return { ...s, counters };
+  const counters = s.counters.with(key, c);
+  return counters === s.counters ? s : derive(s, { counters });
 }
 
 export function setFact(s: AState, key: string, v: boolean): AState {
-  const facts = new Map(s.facts);
-  facts.set(key, v);
-  return { ...s, facts };
+  const facts = s.facts.with(key, v);
+  return facts === s.facts ? s : derive(s, { facts });
 }
 
 export function valueKey(v: Value): string {
@@ -136,98 +146,60 @@ export function valueKey(v: Value): string {
   }
 }
 
-function mapKey<K, V>(m: ReadonlyMap<K, V>, f: (v: V) => string): string {
-  if (m.size === 0) return '';
-  const parts: string[] = [];
-  for (const [k, v] of m) parts.push(`${String(k)}=${f(v)}`);
-  return parts.sort().join(',');
-}
-
 const counterKey = (c: CounterFact): string => `${c.delta}:${c.lo}:${c.hi === Infinity ? 'i' : c.hi}${c.approx ? '~' : ''}${c.tested ? 't' : ''}`;
 const counterValue = (c: CounterFact): string => `${c.lo}:${c.hi === Infinity ? 'i' : c.hi}`;
 const lockKey = (l: LockHold): string => `${l.mode[0]}${l.certainty === 'maybe' ? '?' : ''}${l.anyMode ? '*' : ''}`;
 
 /*
- * State keys are built from interned components. A state shares most of its
- * maps with the state it came from, so each map is serialised once (cached
- * by identity) and replaced by a small number; a state key is a handful of
- * numbers, cheap to build, hash and compare.
+ * What of each component's values tells two states apart (the rest, such as
+ * the text a lock was written with, is carried along for messages), by id
+ * slot (see pmap.ts).
  */
-const interned = new Map<string, number>();
-const componentIds = new WeakMap<object, number>();
+export const VALUE_KIND: ValueKind<Value> = objectKind<Value>(1, valueKey);
+const LOCK_KIND: ValueKind<LockHold> = objectKind<LockHold>(2, lockKey);
+const COUNTER_KIND: ValueKind<CounterFact> = objectKind<CounterFact>(3, counterKey);
+const COUNTER_VALUE_KIND: ValueKind<CounterFact> = objectKind<CounterFact>(4, counterValue);
+const BOOL_KIND: ValueKind<boolean> = booleanKind(5);
+const DELTA_KIND: ValueKind<CounterFact> = objectKind<CounterFact>(6, (c) => `${c.delta}${c.approx ? '~' : ''}`);
+const ENTRY_KIND: ValueKind<LockMode> = keysOnlyKind<LockMode>(0);
+// Projections of the property key, in slots of their own.
+const PROPERTY_VARS = 8;
+const PROPERTY_TEMPS = 9;
+const DELTAS = 10;
 
-function intern(text: string): number {
-  let id = interned.get(text);
-  if (id === undefined) {
-    if (interned.size > 2_000_000) interned.clear();
-    id = interned.size + 1;
-    interned.set(text, id);
-  }
-  return id;
-}
+const FACTS_TUPLE = -2;
+const STATE_TUPLE = -3;
+const PROPERTY_TUPLE = -4;
 
-function componentId<T extends object>(component: T, tag: string, serialise: (c: T) => string): number {
-  const cache = componentIds;
-  let id = cache.get(component);
-  if (id === undefined) {
-    id = intern(tag + serialise(component));
-    cache.set(component, id);
-  }
-  return id;
-}
-
-// The same map serialised two ways needs two caches.
-const counterValueIds = new WeakMap<object, number>();
-
-function counterValuesId(m: ReadonlyMap<string, CounterFact>): number {
-  let id = counterValueIds.get(m);
-  if (id === undefined) {
-    id = intern(`cv${mapKey(m, counterValue)}`);
-    counterValueIds.set(m, id);
-  }
-  return id;
+/**
+ * Registers the property key's projections in a function's table: which
+ * variables keep paths apart (`isPropertyVar`, the engine's), which temps
+ * (those carrying flag words or objects: a `cond ? PD_A : PD_B` argument),
+ * and which counters (those that changed).
+ */
+export function registerProjections(table: Symbols, isPropertyVar: (name: string, v: Value) => boolean): void {
+  const names = table.names;
+  table.project<Value>(PROPERTY_VARS, (sym, v) => isPropertyVar(names[sym]!, v), VALUE_KIND);
+  table.project<Value>(PROPERTY_TEMPS, (_, v) => v.k === 'bits' || v.k === 'ptr' || v.k === 'null', VALUE_KIND);
+  table.project<CounterFact>(DELTAS, (_, c) => c.delta !== 0 || c.approx, DELTA_KIND);
 }
 
 /** Everything but the locks held and the counters' changes: what the code could test to tell two paths apart. */
-export function factsKey(s: AState): string {
-  return [
-    s.contract,
-    componentId(s.vars, 'v', (m) => mapKey(m, valueKey)),
-    componentId(s.temps, 't', (m) => mapKey(m, valueKey)),
-    counterValuesId(s.counters),
-    componentId(s.facts, 'f', (m) => mapKey(m, (b) => (b ? '1' : '0'))),
-    componentId(s.observed, 'o', (m) => mapKey(m, (b) => (b ? '1' : '0'))),
-    componentId(s.entryHeld, 'e', (m) => [...m.keys()].sort().join(',')),
-  ].join(';');
+export function cachedFactsKey(s: AState): number {
+  if (s.fk < 0) {
+    s.fk = s.vars.table.tupleId(FACTS_TUPLE, [s.vars.table.id(s.contract), s.vars.idBy(VALUE_KIND), s.temps.idBy(VALUE_KIND),
+      s.counters.idBy(COUNTER_VALUE_KIND), s.facts.idBy(BOOL_KIND), s.observed.idBy(BOOL_KIND), s.entryHeld.idBy(ENTRY_KIND)]);
+  }
+  return s.fk;
 }
 
-const keys = new WeakMap<AState, string>();
-const factKeys = new WeakMap<AState, string>();
-
-/** factsKey, memoised. */
-export function cachedFactsKey(s: AState): string {
-  let k = factKeys.get(s);
-  if (k === undefined) {
-    k = factsKey(s);
-    factKeys.set(s, k);
+/** The identity of a state (a number, unique within its function's table); states with equal keys are merged. */
+export function stateKey(s: AState): number {
+  if (s.sk < 0) {
+    s.sk = s.vars.table.tupleId(STATE_TUPLE, [cachedFactsKey(s), s.locks.idBy(LOCK_KIND), s.known.contentId, s.assumed.contentId,
+      s.counters.idBy(COUNTER_KIND)]);
   }
-  return k;
-}
-
-/** The identity of a state; states with equal keys are merged. */
-export function stateKey(s: AState): string {
-  let k = keys.get(s);
-  if (k === undefined) {
-    k = [
-      cachedFactsKey(s),
-      componentId(s.locks, 'l', (m) => mapKey(m, lockKey)),
-      componentId(s.known, 'k', (m) => [...m].sort().join(',')),
-      componentId(s.assumed, 'a', (m) => [...m].sort().join(',')),
-      componentId(s.counters, 'c', (m) => mapKey(m, counterKey)),
-    ].join('|');
-    keys.set(s, k);
-  }
-  return k;
+  return s.sk;
 }
 
 /**
@@ -236,57 +208,49 @@ export function stateKey(s: AState): string {
  * and known, the entry preconditions, the counter changes tracked, and the
  * variables that name lock objects or carry flag bits. Two paths with the
  * same property state are joined; what else they knew is kept where they
- * agree and forgotten where they differ.
+ * agree and forgotten where they differ. The projections must have been
+ * registered in the state's table (registerProjections).
  */
-const propertyKeys = new WeakMap<AState, string>();
-
-export function propertyKey(s: AState, isPropertyVar: (name: string, v: Value) => boolean): string {
-  let cached = propertyKeys.get(s);
-  if (cached === undefined) {
-    cached = computePropertyKey(s, isPropertyVar);
-    propertyKeys.set(s, cached);
+export function propertyKey(s: AState): number {
+  if (s.pk < 0) {
+    const t = s.vars.table;
+    s.pk = t.tupleId(PROPERTY_TUPLE, [t.id(s.contract), s.locks.idBy(LOCK_KIND), s.known.contentId, s.assumed.contentId,
+      s.entryHeld.idBy(ENTRY_KIND), s.vars.projectedId(PROPERTY_VARS, VALUE_KIND), s.temps.projectedId(PROPERTY_TEMPS, VALUE_KIND),
+      s.counters.projectedId(DELTAS, DELTA_KIND)]);
   }
-  return cached;
+  return s.pk;
 }
 
-function computePropertyKey(s: AState, isPropertyVar: (name: string, v: Value) => boolean): string {
-  let vars = '';
-  const parts: string[] = [];
-  for (const [name, v] of s.vars) if (isPropertyVar(name, v)) parts.push(`${name}=${valueKey(v)}`);
-  // Temps carrying flag words or objects (a `cond ? PD_A : PD_B` argument) are kept apart too.
-  for (const [id, v] of s.temps) if (v.k === 'bits' || v.k === 'ptr' || v.k === 'null') parts.push(`$${id}=${valueKey(v)}`);
-  if (parts.length) vars = parts.sort().join(',');
-  const deltas: string[] = [];
-  for (const [key, c] of s.counters) if (c.delta !== 0 || c.approx) deltas.push(`${key}=${c.delta}${c.approx ? '~' : ''}`);
-  return [
-    s.contract,
-    componentId(s.locks, 'l', (m) => mapKey(m, lockKey)),
-    componentId(s.known, 'k', (m) => [...m].sort().join(',')),
-    componentId(s.assumed, 'a', (m) => [...m].sort().join(',')),
-    componentId(s.entryHeld, 'e', (m) => [...m.keys()].sort().join(',')),
-    intern(`pv${vars}`),
-    intern(`d${deltas.sort().join(',')}`),
-  ].join('|');
-}
-
-function joinMaps<K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>, join: (x: V, y: V) => V | undefined): ReadonlyMap<K, V> {
+function joinMaps<K extends string | number, V>(a: PMap<K, V>, b: PMap<K, V>, join: (x: V, y: V) => V | undefined): PMap<K, V> {
   if (a === b) return a;
-  const out = new Map<K, V>();
-  for (const [k, x] of a) {
-    const y = b.get(k);
-    if (y === undefined) continue;
-    const j = join(x, y);
-    if (j !== undefined) out.set(k, j);
+  let ks: number[] | undefined;
+  let vs: V[] | undefined;
+  for (let i = 0; i < a.ks.length; i++) {
+    const sym = a.ks[i]!;
+    const x = a.vs[i]!;
+    const y = b.getSym(sym);
+    const j = y === undefined ? undefined : join(x, y);
+    if (j === x && !ks) continue;
+    if (!ks) {
+      ks = a.ks.slice(0, i) as number[];
+      vs = a.vs.slice(0, i) as V[];
+    }
+    if (j !== undefined) {
+      ks.push(sym);
+      vs!.push(j);
+    }
   }
-  return out.size === a.size && [...out].every(([k, v]) => a.get(k) === v) ? a : out;
+  return ks ? a.fresh(ks, vs!) : a;
 }
 
 function joinValue(x: Value, y: Value): Value | undefined {
-  if (valueKey(x) === valueKey(y)) return x;
+  if (x === y || valueKey(x) === valueKey(y)) return x;
   if (x.k === 'int' && y.k === 'int' && x.zero !== undefined && x.zero === y.zero) return { k: 'int', zero: x.zero };
   if (x.k === 'ptr' && y.k === 'ptr' && x.obj === y.obj) return { ...x, nullness: 'maybe' };
   return undefined;
 }
+
+const sameBool = (x: boolean, y: boolean): boolean | undefined => (x === y ? x : undefined);
 
 /**
  * Joins two states with the same property key: facts both agree on are
@@ -295,21 +259,26 @@ function joinValue(x: Value, y: Value): Value | undefined {
 export function joinStates(a: AState, b: AState): AState {
   const vars = joinMaps(a.vars, b.vars, joinValue);
   const temps = joinMaps(a.temps, b.temps, joinValue);
-  const facts = joinMaps(a.facts, b.facts, (x, y) => (x === y ? x : undefined));
-  const observed = joinMaps(a.observed, b.observed, (x, y) => (x === y ? x : undefined));
-  const counters = new Map<string, CounterFact>();
+  const facts = joinMaps(a.facts, b.facts, sameBool);
+  const observed = joinMaps(a.observed, b.observed, sameBool);
   let countersSame = a.counters.size === b.counters.size;
-  for (const [k, x] of a.counters) {
-    const y = b.counters.get(k) ?? { delta: x.delta, lo: 0, hi: Infinity, approx: x.approx };
+  const ks = a.counters.ks.slice() as number[];
+  const vs: CounterFact[] = [];
+  for (let i = 0; i < a.counters.ks.length; i++) {
+    const x = a.counters.vs[i]!;
+    const y = b.counters.getSym(a.counters.ks[i]!) ?? { delta: x.delta, lo: 0, hi: Infinity, approx: x.approx };
     const j: CounterFact = { delta: x.delta, lo: Math.min(x.lo, y.lo), hi: Math.max(x.hi, y.hi), approx: x.approx || y.approx, tested: x.tested || y.tested };
     if (j.lo !== x.lo || j.hi !== x.hi || j.tested !== x.tested || j.approx !== x.approx) countersSame = false;
-    counters.set(k, j);
+    vs.push(j);
   }
-  for (const [k, y] of b.counters) {
-    if (a.counters.has(k)) continue;
+  for (let i = 0; i < b.counters.ks.length; i++) {
+    const sym = b.counters.ks[i]!;
+    if (a.counters.getSym(sym) !== undefined) continue;
+    const y = b.counters.vs[i]!;
     countersSame = false;
-    counters.set(k, { delta: y.delta, lo: 0, hi: Infinity, approx: y.approx, tested: y.tested });
+    ks.push(sym);
+    vs.push({ delta: y.delta, lo: 0, hi: Infinity, approx: y.approx, tested: y.tested });
   }
   if (vars === a.vars && temps === a.temps && facts === a.facts && observed === a.observed && countersSame) return a;
-  return { ...a, vars, temps, facts, observed, counters: countersSame ? a.counters : counters };
+  return derive(a, { vars, temps, facts, observed, counters: countersSame ? a.counters : a.counters.fresh(ks, vs) });
 }

@@ -8,6 +8,7 @@
 import type { LockMode } from '../ir';
 import type { AState, LockHold, Value } from './state';
 import { ancestorParts, existedAtEntry, visibleToCaller } from './objects';
+import { tracksDelta } from './transfer';
 
 export interface Requirement {
   readonly key: string;
@@ -87,13 +88,16 @@ export function outcomeOf(exit: AState, ret: Value, flagParam: string | undefine
   for (const [key, f] of exit.counters) {
     const dot = key.lastIndexOf('.');
     const obj = key.slice(0, dot);
-    if (f.delta === 0 && !f.tested) continue;
+    // What the caller learns is how the objects it can see changed (the run also follows the
+    // others', for the ledger: see Transfer).
+    const delta = tracksDelta(key) ? f.delta : 0;
+    if (delta === 0 && !f.tested) continue;
     // Only the objects the caller passes (and the one returned) matter to it: a callee's
     // changes to ancestors further up would multiply the caller's paths for no check's sake.
     if (obj.includes('^')) continue;
     const rel = visibleToCaller(obj) ? obj : relative(obj, returned);
     // `tested`: which outcome happens depended on the counter's value (prison_free() defers the last release).
-    if (rel !== undefined) counters.push({ key: `${rel}.${key.slice(dot + 1)}`, delta: f.delta, approx: f.approx, ...(f.tested ? { tested: true } : {}) });
+    if (rel !== undefined) counters.push({ key: `${rel}.${key.slice(dot + 1)}`, delta, approx: f.approx, ...(f.tested ? { tested: true } : {}) });
   }
   let r: Value = ret;
   if (ret.k === 'ptr' && returned !== undefined) r = { ...ret, obj: relative(ret.obj, returned)! };

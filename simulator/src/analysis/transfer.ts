@@ -9,7 +9,7 @@ import type { RuleId } from '../findings';
 import type { FunctionContext } from './context';
 import { counterFact, decide, refine } from './conditions';
 import { describeObject, existedAtEntry, ObjId, rebaseObject, visibleToCaller } from './objects';
-import { AState, CounterFact, LockHold, UNKNOWN, Value, setCounter, setFact, setTemp, setVar } from './state';
+import { AState, CounterFact, derive, LockHold, UNKNOWN, Value, setCounter, setFact, setTemp, setVar } from './state';
 import type { CallEnv, Outcome, Summary } from './summaries';
 
 export interface RawFinding {
@@ -27,10 +27,17 @@ export interface Note {
   readonly subject: string;
 }
 
-/** One successor of an operation, with the line a path display shows for it. */
+/** One successor of an operation, with the line a path display shows for it (built only if shown). */
 export interface Successor {
   readonly state: AState;
-  readonly message?: string;
+  readonly message?: Message;
+}
+
+/** A step's text, or how to make it: most paths are never shown, so their lines are never written. */
+export type Message = string | (() => string);
+
+export function messageText(m: Message): string {
+  return typeof m === 'string' ? m : m();
 }
 
 export interface StepResult {
@@ -86,7 +93,7 @@ function isBlurredKey(key: string): boolean {
  * use nothing else, and a local object's changes would only split paths.
  * Values (for the below-zero check and branch conditions) are kept for all.
  */
-function tracksDelta(key: string, all = false): boolean {
+export function tracksDelta(key: string, all = false): boolean {
   const obj = key.slice(0, key.lastIndexOf('.'));
   if (all) return !key.includes('^*');
   return !isAncestorKey(key) && visibleToCaller(obj);
@@ -107,33 +114,33 @@ function nonNull(s: AState, name: string): AState {
 
 function untouch(s: AState, key: string): AState {
   if (!s.assumed.has(key)) return s;
-  const assumed = new Set(s.assumed);
-  assumed.delete(key);
-  return { ...s, assumed };
+  return derive(s, { assumed: s.assumed.without(key) });
 }
 
 /** Drops the facts whose key starts with `prefix` (what a store overwrote). */
 function forgetFacts(s: AState, prefix: string): AState {
-  let facts: Map<string, boolean> | undefined;
-  for (const k of s.facts.keys()) {
-    if (k.startsWith(prefix)) {
-      facts ??= new Map(s.facts);
-      facts.delete(k);
-    }
-  }
-  return facts ? { ...s, facts } : s;
+  if (s.facts.size === 0) return s;
+  const names = s.facts.table.names;
+  const facts = s.facts.filter((sym) => !names[sym]!.startsWith(prefix));
+  return facts === s.facts ? s : derive(s, { facts });
 }
+
+/** The empty list of findings or notes, shared (never pushed to: a list that may grow is made fresh). */
+const NONE: never[] = [];
 
 /** Lock errors after which a path does not go on (see Transfer.apply). */
 export const FATAL = new Set<string>(['lock-double-acquire', 'lock-release-not-held', 'lock-wrong-mode', 'lock-assert-fails', 'lock-contract-violated']);
 
 export class Transfer {
   /**
-   * `observer` and `allDeltas` serve the pr_uref ledger, which needs to know, at each change,
-   * how every object's counters moved on the path so far (ancestors' included).
+   * `observer` is the pr_uref ledger's listener: it hears of every counter change, with the
+   * state it happens in, on the run it is set for. `allDeltas` makes the run follow how every
+   * object's counters moved (ancestors' and objects the function found or made), which the
+   * ledger needs and the checks do not (see analyze.ts, ledgerRun).
    */
-  constructor(private readonly ctx: FunctionContext, private readonly env: CallEnv,
-    private readonly observer?: CountObserver, private readonly allDeltas = false) {}
+  observer: CountObserver | undefined;
+
+  constructor(private readonly ctx: FunctionContext, private readonly env: CallEnv, private readonly allDeltas = false) {}
 
   apply(s: AState, op: Op): StepResult {
     const r = this.applyOp(s, op);
@@ -146,7 +153,15 @@ export class Transfer {
       : op.kind === 'assign' ? op.target : undefined;
     const name = base?.kind === 'field' && base.base.kind === 'name' ? base.base.name : undefined;
     if (name === undefined) return r;
-    return { ...r, next: r.next.map((n) => ({ ...n, state: nonNull(n.state, name) })) };
+    let next: Successor[] | undefined;
+    for (let i = 0; i < r.next.length; i++) {
+      const n = r.next[i]!;
+      const state = nonNull(n.state, name);
+      if (state === n.state) continue;
+      next ??= r.next.slice();
+      next[i] = { ...n, state };
+    }
+    return next ? { ...r, next } : r;
   }
 
   private applyOp(s: AState, op: Op): StepResult {
@@ -160,17 +175,17 @@ export class Transfer {
       }
       case 'scope-lock': return this.scopeLock(s, op);
       case 'count': return this.count(s, op);
-      case 'assign': return { next: [{ state: this.assign(s, op) }], findings: [], notes: [] };
+      case 'assign': return { next: [{ state: this.assign(s, op) }], findings: NONE, notes: NONE };
       case 'assert': {
         // The code's own invariant: a path on which it is false panics instead of going on.
         const t = refine(this.ctx, s, op.cond, true);
-        return { next: t ? [{ state: t }] : [], findings: [], notes: [] };
+        return { next: t ? [{ state: t }] : [], findings: NONE, notes: NONE };
       }
       case 'call': return this.call(s, op);
     }
   }
 
-  private result(states: Successor[], findings: RawFinding[] = [], notes: Note[] = []): StepResult {
+  private result(states: Successor[], findings: RawFinding[] = NONE, notes: Note[] = NONE): StepResult {
     return { next: states, findings, notes };
   }
 
@@ -187,12 +202,9 @@ export class Transfer {
         });
       }
     }
-    const locks = new Map(s.locks);
-    locks.set(key, hold);
-    if (isBlurredKey(key) || s.known.has(key)) return { ...s, locks };
-    const known = new Set(s.known);
-    known.add(key);
-    return { ...s, locks, known };
+    const locks = s.locks.with(key, hold);
+    if (isBlurredKey(key) || s.known.has(key)) return derive(s, { locks });
+    return derive(s, { locks, known: s.known.with(key) });
   }
 
   private release(s: AState, key: string, mode: LockMode | undefined, written: string, range: SourceRange, findings: RawFinding[], what = 'released'): AState {
@@ -207,9 +219,7 @@ export class Transfer {
       } else if (!isBlurredKey(key) && existedAtEntry(lockKeyObject(key))) {
         // Released without being taken on this path: the caller must hold it. Record the precondition.
         // (Not for "an ancestor further up": one key for many objects, it cannot be a precondition.)
-        const entryHeld = new Map(s.entryHeld);
-        entryHeld.set(key, mode ?? 'exclusive');
-        state = { ...s, entryHeld };
+        state = derive(s, { entryHeld: s.entryHeld.with(key, mode ?? 'exclusive') });
       }
     } else if (held.certainty === 'held' && mode && held.mode !== mode && !held.anyMode) {
       findings.push({
@@ -217,24 +227,15 @@ export class Transfer {
         message: `${lockDisplay(this.ctx, key, written)} is held ${held.mode} but ${what} as ${mode}`,
       });
     }
-    const locks = new Map(state.locks);
-    locks.delete(key);
-    if (isBlurredKey(key) || state.known.has(key)) return { ...state, locks };
-    const known = new Set(state.known);
-    known.add(key);
-    return { ...state, locks, known };
+    const locks = state.locks.without(key);
+    if (isBlurredKey(key) || state.known.has(key)) return derive(state, { locks });
+    return derive(state, { locks, known: state.known.with(key) });
   }
 
   /** Before a trylock's failure path or an upgrade: is the lock's state at entry still open? */
   private assumeHeldAtEntry(s: AState, key: string, mode: LockMode, hold: LockHold): AState {
     if (s.known.has(key) || s.locks.has(key) || !existedAtEntry(lockKeyObject(key))) return s;
-    const entryHeld = new Map(s.entryHeld);
-    entryHeld.set(key, mode);
-    const locks = new Map(s.locks);
-    locks.set(key, hold);
-    const known = new Set(s.known);
-    known.add(key);
-    return { ...s, entryHeld, locks, known };
+    return derive(s, { entryHeld: s.entryHeld.with(key, mode), locks: s.locks.with(key, hold), known: s.known.with(key) });
   }
 
   private lock(s: AState, op: LockOp): StepResult {
@@ -242,20 +243,22 @@ export class Transfer {
     if (key === undefined) return this.result([{ state: s }]);
     const findings: RawFinding[] = [];
     const hold = (mode: LockMode): LockHold => ({ mode, lockClass: op.lockClass, certainty: 'held', text: op.lockText });
-    const shown = lockDisplay(this.ctx, key, op.lockText);
+    let shownText: string | undefined;
+    // Written out only when a message needs it.
+    const shown = (): string => (shownText ??= lockDisplay(this.ctx, key, op.lockText));
     switch (op.action) {
       case 'acquire':
-        return this.result([{ state: this.acquire(s, key, hold(op.mode ?? 'exclusive'), op.lockText, op.range, findings), message: `${shown} acquired${op.mode === 'shared' ? ' shared' : ''}` }], findings);
+        return this.result([{ state: this.acquire(s, key, hold(op.mode ?? 'exclusive'), op.lockText, op.range, findings), message: () => `${shown()} acquired${op.mode === 'shared' ? ' shared' : ''}` }], findings);
       case 'release':
-        return this.result([{ state: this.release(s, key, op.mode, op.lockText, op.range, findings), message: `${shown} released` }], findings);
+        return this.result([{ state: this.release(s, key, op.mode, op.lockText, op.range, findings), message: () => `${shown()} released` }], findings);
       case 'try-acquire': {
         const ok = setTemp(this.acquire(s, key, hold(op.mode ?? 'exclusive'), op.lockText, op.range, findings), op.result!, { k: 'int', value: 1, zero: false });
         // A failed trylock still tells this thread it does not hold the lock.
-        const knownFree = s.known.has(key) || isBlurredKey(key) ? s : { ...s, known: new Set(s.known).add(key) };
+        const knownFree = s.known.has(key) || isBlurredKey(key) ? s : derive(s, { known: s.known.with(key) });
         const fail = setTemp(knownFree, op.result!, { k: 'int', value: 0, zero: true });
         return this.result([
-          { state: ok, message: `${op.callee}() succeeds: ${shown} acquired` },
-          { state: fail, message: `${op.callee}() fails: ${shown} not acquired` },
+          { state: ok, message: () => `${op.callee}() succeeds: ${shown()} acquired` },
+          { state: fail, message: () => `${op.callee}() fails: ${shown()} not acquired` },
         ], findings);
       }
       case 'try-upgrade':
@@ -263,36 +266,36 @@ export class Transfer {
         const base = this.assumeHeldAtEntry(s, key, 'shared', hold('shared'));
         const held = base.locks.get(key);
         if (!held) {
-          if (base.known.has(key)) findings.push({ rule: 'lock-release-not-held', range: op.range, subject: key, message: `${shown} is upgraded on a path where it is not held` });
+          if (base.known.has(key)) findings.push({ rule: 'lock-release-not-held', range: op.range, subject: key, message: `${shown()} is upgraded on a path where it is not held` });
           return this.result([{ state: base }], findings);
         }
         if (held.certainty === 'held' && held.mode === 'exclusive') {
-          findings.push({ rule: 'lock-wrong-mode', range: op.range, subject: key, message: `${shown} is upgraded but is already held exclusive` });
+          findings.push({ rule: 'lock-wrong-mode', range: op.range, subject: key, message: `${shown()} is upgraded but is already held exclusive` });
         }
         const up = this.replaceHold(base, key, { ...held, mode: 'exclusive' });
-        if (op.action === 'upgrade') return this.result([{ state: up, message: `${shown} upgraded` }], findings);
+        if (op.action === 'upgrade') return this.result([{ state: up, message: () => `${shown()} upgraded` }], findings);
         return this.result([
-          { state: setTemp(up, op.result!, { k: 'int', value: 1, zero: false }), message: `${op.callee}() succeeds: ${shown} now exclusive` },
-          { state: setTemp(base, op.result!, { k: 'int', value: 0, zero: true }), message: `${op.callee}() fails: ${shown} still shared` },
+          { state: setTemp(up, op.result!, { k: 'int', value: 1, zero: false }), message: () => `${op.callee}() succeeds: ${shown()} now exclusive` },
+          { state: setTemp(base, op.result!, { k: 'int', value: 0, zero: true }), message: () => `${op.callee}() fails: ${shown()} still shared` },
         ], findings);
       }
       case 'downgrade': {
         const base = this.assumeHeldAtEntry(s, key, 'exclusive', hold('exclusive'));
         const held = base.locks.get(key);
         if (!held) {
-          if (base.known.has(key)) findings.push({ rule: 'lock-release-not-held', range: op.range, subject: key, message: `${shown} is downgraded on a path where it is not held` });
+          if (base.known.has(key)) findings.push({ rule: 'lock-release-not-held', range: op.range, subject: key, message: `${shown()} is downgraded on a path where it is not held` });
           return this.result([{ state: base }], findings);
         }
         if (held.certainty === 'held' && held.mode === 'shared') {
-          findings.push({ rule: 'lock-wrong-mode', range: op.range, subject: key, message: `${shown} is downgraded but is held shared` });
+          findings.push({ rule: 'lock-wrong-mode', range: op.range, subject: key, message: `${shown()} is downgraded but is held shared` });
         }
-        return this.result([{ state: this.replaceHold(base, key, { ...held, mode: 'shared' }), message: `${shown} downgraded to shared` }], findings);
+        return this.result([{ state: this.replaceHold(base, key, { ...held, mode: 'shared' }), message: () => `${shown()} downgraded to shared` }], findings);
       }
       case 'assert-held': {
         const held = s.locks.get(key);
         if (held) {
           if (held.certainty === 'held' && op.mode && held.mode !== op.mode) {
-            findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown} held ${op.mode}, but it is held ${held.mode} here` });
+            findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown()} held ${op.mode}, but it is held ${held.mode} here` });
           }
           return this.result([{ state: s }], findings);
         }
@@ -300,7 +303,7 @@ export class Transfer {
         // those flags (do_jail_attach() is only called with PD_LOCKED). Not a path.
         if (s.assumed.has(key)) return this.result([]);
         if (s.known.has(key)) {
-          findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown} held, but it is not held on this path` });
+          findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown()} held, but it is not held on this path` });
           return this.result([{ state: s }], findings);
         }
         // An assertion about a lock the path has not touched states what the caller provides.
@@ -311,31 +314,25 @@ export class Transfer {
         const held = s.locks.get(key);
         if (held && s.assumed.has(key)) return this.result([]);
         if (held && held.certainty === 'held') {
-          findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown} not held, but this thread holds it here` });
+          findings.push({ rule: 'lock-assert-fails', range: op.range, subject: key, message: `${op.callee}() asserts ${shown()} not held, but this thread holds it here` });
         }
-        const known = new Set(s.known);
-        known.add(key);
-        return this.result([{ state: held ? s : { ...s, known } }], findings);
+        return this.result([{ state: held ? s : derive(s, { known: s.known.with(key) }) }], findings);
       }
     }
   }
 
   private replaceHold(s: AState, key: string, hold: LockHold): AState {
-    const locks = new Map(s.locks);
-    locks.set(key, hold);
-    return { ...s, locks };
+    return derive(s, { locks: s.locks.with(key, hold) });
   }
 
   /** The lock an iteration macro holds for its body: never reported, it is the macro's business. */
   private scopeLock(s: AState, op: ScopeLockOp): StepResult {
     const key = this.ctx.lockKey(op.lock, s);
     if (key === undefined) return this.result([{ state: s }]);
-    const locks = new Map(s.locks);
-    if (op.action === 'acquire') locks.set(key, { mode: 'exclusive', lockClass: op.lockClass, certainty: 'held', text: op.lockText });
-    else locks.delete(key);
-    const known = new Set(s.known);
-    known.add(key);
-    return this.result([{ state: { ...s, locks, known } }]);
+    const locks = op.action === 'acquire'
+      ? s.locks.with(key, { mode: 'exclusive', lockClass: op.lockClass, certainty: 'held', text: op.lockText })
+      : s.locks.without(key);
+    return this.result([{ state: derive(s, { locks, known: s.known.with(key) }) }]);
   }
 
   // ---- counters ----------------------------------------------------------
@@ -354,14 +351,8 @@ export class Transfer {
 
   /** Shifts temps that hold this counter's value, so `x--` keeps meaning the old value. */
   private shiftTemps(s: AState, key: string, amount: number): AState {
-    let temps: Map<number, Value> | undefined;
-    for (const [id, v] of s.temps) {
-      if (v.k === 'cnt' && v.key === key) {
-        temps ??= new Map(s.temps);
-        temps.set(id, { ...v, adjust: v.adjust - amount });
-      }
-    }
-    return temps ? { ...s, temps } : s;
+    const temps = s.temps.mapValues((v) => (v.k === 'cnt' && v.key === key ? { ...v, adjust: v.adjust - amount } : v));
+    return temps === s.temps ? s : derive(s, { temps });
   }
 
   private add(s: AState, key: string, amount: number, op: CountOp, findings: RawFinding[]): AState {
@@ -399,13 +390,13 @@ export class Transfer {
         let next = this.add(s, key, ch.amount, op, findings);
         if (op.result !== undefined) next = setTemp(next, op.result, { k: 'cnt', key, adjust: op.resultIs === 'before' ? -ch.amount : 0 });
         const verb = ch.amount > 0 ? `incremented${ch.amount > 1 ? ` by ${ch.amount}` : ''}` : `decremented${ch.amount < -1 ? ` by ${-ch.amount}` : ''}`;
-        return this.result([{ state: next, message: `${text} ${verb}` }], findings);
+        return this.result([{ state: next, message: () => `${text} ${verb}` }], findings);
       }
       case 'set': {
         const f = counterFact(s, key);
         const v = ch.value;
         const next = setCounter(s, key, this.clampFact({ delta: tracksDelta(key, this.allDeltas) ? 'set' : 0, lo: v ?? 0, hi: v ?? Infinity, approx: f.approx, tested: f.tested }));
-        return this.result([{ state: next, message: `${text} set${v !== null ? ` to ${v}` : ''}` }]);
+        return this.result([{ state: next, message: () => `${text} set${v !== null ? ` to ${v}` : ''}` }]);
       }
       case 'release': {
         const a = ch.amount;
@@ -414,11 +405,11 @@ export class Transfer {
         // Reaches zero: the value was exactly `a`.
         if (f.lo <= a && a <= f.hi) {
           const z = setCounter(s, key, { ...f, lo: a, hi: a, tested: true });
-          out.push({ state: setTemp(this.add(z, key, -a, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: `${op.callee}(&${text}) releases the last reference` });
+          out.push({ state: setTemp(this.add(z, key, -a, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: () => `${op.callee}(&${text}) releases the last reference` });
         }
         if (f.hi > a) {
           const nz = setCounter(s, key, { ...f, lo: Math.max(f.lo, a + 1), tested: true });
-          out.push({ state: setTemp(this.add(nz, key, -a, op, findings), op.result!, { k: 'int', value: 0, zero: true }), message: `${op.callee}(&${text}) leaves references` });
+          out.push({ state: setTemp(this.add(nz, key, -a, op, findings), op.result!, { k: 'int', value: 0, zero: true }), message: () => `${op.callee}(&${text}) leaves references` });
         }
         if (out.length === 0) out.push({ state: setTemp(this.add(s, key, -a, op, findings), op.result!, { k: 'int', value: 0, zero: true }) });
         return this.result(out, findings);
@@ -428,11 +419,11 @@ export class Transfer {
         const out: Successor[] = [];
         if (f.hi > 1) {
           const more = setCounter(s, key, { ...f, lo: Math.max(f.lo, 2), tested: true });
-          out.push({ state: setTemp(this.add(more, key, -1, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: `${op.callee}(&${text}) releases (not the last reference)` });
+          out.push({ state: setTemp(this.add(more, key, -1, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: () => `${op.callee}(&${text}) releases (not the last reference)` });
         }
         if (f.lo <= 1) {
           const last = setCounter(s, key, { ...f, lo: Math.min(f.lo, 1), hi: Math.min(f.hi, 1), tested: true });
-          out.push({ state: setTemp(last, op.result!, { k: 'int', value: 0, zero: true }), message: `${op.callee}(&${text}) refuses: this is the last reference` });
+          out.push({ state: setTemp(last, op.result!, { k: 'int', value: 0, zero: true }), message: () => `${op.callee}(&${text}) refuses: this is the last reference` });
         }
         return this.result(out, findings);
       }
@@ -441,11 +432,11 @@ export class Transfer {
         const out: Successor[] = [];
         if (f.hi >= 1) {
           const live = setCounter(s, key, { ...f, lo: Math.max(f.lo, 1), tested: true });
-          out.push({ state: setTemp(this.add(live, key, 1, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: `${op.callee}(&${text}) takes a reference` });
+          out.push({ state: setTemp(this.add(live, key, 1, op, findings), op.result!, { k: 'int', value: 1, zero: false }), message: () => `${op.callee}(&${text}) takes a reference` });
         }
         if (f.lo === 0) {
           const dead = setCounter(s, key, { ...f, hi: 0, tested: true });
-          out.push({ state: setTemp(dead, op.result!, { k: 'int', value: 0, zero: true }), message: `${op.callee}(&${text}) refuses: the count is zero` });
+          out.push({ state: setTemp(dead, op.result!, { k: 'int', value: 0, zero: true }), message: () => `${op.callee}(&${text}) refuses: the count is zero` });
         }
         return this.result(out, findings);
       }
@@ -465,7 +456,7 @@ export class Transfer {
     if (op.target.kind === 'temp') return setTemp(s, op.target.id, ctx.valueOf(op.value, s, site));
     if (op.target.kind === 'name') {
       const name = op.target.name;
-      s = forgetFacts(s, `v:${name}&`);
+      s = forgetFacts(s, ctx.symbols.join(ctx.symbols.join('v:', name), '&'));
       // A variable nothing the checks look at depends on is not tracked at all.
       if (!ctx.isRelevant(name)) return s.vars.has(name) ? setVar(s, name, UNKNOWN) : s;
       let v = ctx.valueOf(compound(op.target), s, site);
@@ -473,13 +464,11 @@ export class Transfer {
       // (`flags |= PD_DEREF` leaves PD_LOCKED as the caller passed it); an exact word does not.
       if (v.k === 'bits' && v.exact && v.entry) v = { ...v, entry: undefined };
       if (v.k === 'unknown' && op.op === '=' && ctx.isPointerVar(name)) {
-        v = { k: 'ptr', obj: `n:${site}`, nullness: 'maybe' };
+        v = { k: 'ptr', obj: ctx.siteObject(site), nullness: 'maybe' };
       }
       if (v.k === 'unknown' && !ctx.flagVars.has(name)) {
         if (!s.vars.has(name)) return s;
-        const vars = new Map(s.vars);
-        vars.delete(name);
-        return { ...s, vars };
+        return derive(s, { vars: s.vars.without(name) });
       }
       return setVar(s, name, v);
     }
@@ -489,27 +478,27 @@ export class Transfer {
       // Storing a pointer to an object in another's field (`newcred->cr_prison = pr`,
       // `pr->pr_parent = ppr`) hands a reference over: the path-pair check leaves it alone.
       const stored = ctx.valueOf(op.value, s, site);
-      if (stored.k === 'ptr' && stored.obj !== base) s = setFact(s, `escaped:${stored.obj}`, true);
+      if (stored.k === 'ptr' && stored.obj !== base) s = setFact(s, ctx.symbols.join('escaped:', stored.obj), true);
       if (op.target.field === ctx.vocabulary.parentField) {
         // `pr->pr_parent = ppr`: a new jail's parent is now known.
         const v = ctx.valueOf(op.value, s, site);
-        return v.k === 'ptr' ? setVar(s, `^${base}`, v) : s;
+        return v.k === 'ptr' ? setVar(s, ctx.symbols.join('^', base), v) : s;
       }
-      const prefix = `${base}.${op.target.field}&`;
+      const prefix = ctx.symbols.join(ctx.symbols.join(base, ctx.symbols.join('.', op.target.field)), '&');
       const mask = op.value.kind === 'unary' && op.value.op === '~' ? ctx.maskOfConstant(op.value.operand) : ctx.maskOfConstant(op.value);
       // `w:` marks a bit this path wrote rather than tested (the ledger tells "sets persist" from "is persistent").
       if (op.op === '|=' && mask && !(op.value.kind === 'unary')) {
-        const facts = new Map(s.facts);
-        for (const b of mask) facts.set(prefix + b, true).set(`w:${prefix}${b}`, true);
-        return { ...s, facts };
+        let facts = s.facts;
+        for (const b of mask) facts = facts.with(ctx.symbols.join(prefix, b), true).with(ctx.symbols.join('w:', ctx.symbols.join(prefix, b)), true);
+        return derive(s, { facts });
       }
       if (op.op === '&=' && mask && op.value.kind === 'unary') {
-        const facts = new Map(s.facts);
-        for (const b of mask) facts.set(prefix + b, false).set(`w:${prefix}${b}`, true);
-        return { ...s, facts };
+        let facts = s.facts;
+        for (const b of mask) facts = facts.with(ctx.symbols.join(prefix, b), false).with(ctx.symbols.join('w:', ctx.symbols.join(prefix, b)), true);
+        return derive(s, { facts });
       }
       // Any other store to the field forgets what was known of its bits.
-      return forgetFacts(forgetFacts(s, prefix), `w:${prefix}`);
+      return forgetFacts(forgetFacts(s, prefix), ctx.symbols.join('w:', prefix));
     }
     return s;
   }
@@ -533,7 +522,7 @@ export class Transfer {
     if (release !== undefined) {
       const a = op.args[release];
       const v = a ? ctx.valueOf(a, s, op.range.start) : undefined;
-      if (v?.k === 'ptr') s = setFact(s, `freed:${v.obj}`, true);
+      if (v?.k === 'ptr') s = setFact(s, ctx.symbols.join('freed:', v.obj), true);
     }
     if (!ctx.vocabulary.lockNeutralCalls.includes(op.callee)) {
       // A call that is handed a lock we track may change it behind our back: say so, do not guess.
@@ -562,7 +551,7 @@ export class Transfer {
         }
       }
     }
-    return this.result([{ state: after }], [], notes);
+    return this.result([{ state: after }], NONE, notes);
   }
 
   private applySummary(s: AState, op: CallOp): StepResult | undefined {
@@ -571,7 +560,7 @@ export class Transfer {
     if (!summary) return undefined;
     const params = new Map<string, ObjId>();
     // An object the callee creates and returns becomes a new object of this call.
-    params.set('@return', `n:${op.range.start}`);
+    params.set('@return', ctx.siteObject(op.range.start));
     summary.params.forEach((p, i) => {
       const a = op.args[i];
       if (!a) return;
@@ -596,7 +585,8 @@ export class Transfer {
       const applied = this.applyOutcome(state, op, outcome, params, findings, promised, argBits, summary);
       if (seen.has(outcome.signature)) continue;
       seen.add(outcome.signature);
-      next.push({ state: applied.state, message: `${op.callee}() ${applied.message}` });
+      const said = applied.message;
+      next.push({ state: applied.state, message: () => `${op.callee}() ${said()}` });
     }
     if (next.length === 0) return { next: [{ state: op.result !== undefined ? setTemp(s, op.result, UNKNOWN) : s }], findings, notes: [] };
     return { next, findings, notes: [] };
@@ -626,9 +616,9 @@ export class Transfer {
   }
 
   private applyOutcome(s: AState, op: CallOp, outcome: Outcome, params: ReadonlyMap<string, ObjId>, findings: RawFinding[],
-    promised: (bit: string) => boolean, argBits: Value | undefined, summary: Summary): { state: AState; message: string } {
+    promised: (bit: string) => boolean, argBits: Value | undefined, summary: Summary): { state: AState; message: () => string } {
     const ctx = this.ctx;
-    const said: string[] = [];
+    const said: Array<() => string> = [];
     let state = s;
     const rebase = (key: string): string | undefined => {
       const hash = key.lastIndexOf('#');
@@ -654,37 +644,31 @@ export class Transfer {
           message: `${op.callee}() expects ${name} held ${r.mode} (${r.because}), but it is held ${held.mode} here`,
         });
       } else if (!held && !state.known.has(key) && existedAtEntry(lockKeyObject(key))) {
-        const entryHeld = new Map(state.entryHeld);
-        entryHeld.set(key, r.mode);
-        const locks = new Map(state.locks);
-        locks.set(key, { mode: r.mode, lockClass: 'mtx', certainty: 'held', text: name });
-        const known = new Set(state.known);
-        known.add(key);
-        state = { ...state, entryHeld, locks, known };
+        state = derive(state, {
+          entryHeld: state.entryHeld.with(key, r.mode),
+          locks: state.locks.with(key, { mode: r.mode, lockClass: 'mtx', certainty: 'held', text: name }), known: state.known.with(key),
+        });
       }
     }
     for (const r of outcome.released) {
       const key = rebase(r.key);
       if (key === undefined) continue;
-      said.push(`releases ${lockName(ctx, key, state.locks.get(key))}`);
-      const locks = new Map(state.locks);
-      locks.delete(key);
-      const known = new Set(state.known);
-      known.add(key);
-      state = { ...state, locks, known };
+      const hold = state.locks.get(key);
+      said.push(() => `releases ${lockName(ctx, key, hold)}`);
+      state = derive(state, { locks: state.locks.without(key), known: state.known.with(key) });
     }
     for (const m of outcome.modeChanged) {
       const key = rebase(m.key);
       const held = key !== undefined ? state.locks.get(key) : undefined;
       if (key === undefined || !held) continue;
       state = this.replaceHold(state, key, { ...held, mode: m.mode });
-      said.push(`${m.mode === 'exclusive' ? 'upgrades' : 'downgrades'} ${lockName(ctx, key, held)}`);
+      said.push(() => `${m.mode === 'exclusive' ? 'upgrades' : 'downgrades'} ${lockName(ctx, key, held)}`);
     }
     for (const a of outcome.acquired) {
       const key = rebase(a.key);
       if (key === undefined) continue;
       state = this.acquire(state, key, a.hold, lockName(ctx, key, a.hold), op.range, findings);
-      said.push(`returns holding ${lockName(ctx, key, a.hold)}`);
+      said.push(() => `returns holding ${lockName(ctx, key, a.hold)}`);
     }
     for (const c of outcome.counters) {
       const obj = rebaseObject(c.key.slice(0, c.key.lastIndexOf('.')), params, ctx.maxDepth);
@@ -701,8 +685,9 @@ export class Transfer {
         }, key, state);
       }
       if (!tracksDelta(key, this.allDeltas)) continue;
-      said.push(c.delta === 'set' ? `sets ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)}`
-        : `changes ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)} by ${c.delta > 0 ? '+' : ''}${c.delta}`);
+      const delta = c.delta;
+      said.push(() => (delta === 'set' ? `sets ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)}`
+        : `changes ${describeObject(obj, ctx.vocabulary.parentField, 'an object')}->${key.slice(key.lastIndexOf('.') + 1)} by ${delta > 0 ? '+' : ''}${delta}`));
       state = setCounter(state, key, this.clampFact(c.delta === 'set'
         ? { delta: 'set', lo: 0, hi: Infinity, approx: f.approx, tested: f.tested }
         : { delta: f.delta === 'set' ? 'set' : f.delta + c.delta, lo: f.lo + c.delta, hi: f.hi === Infinity ? Infinity : Math.max(0, f.hi + c.delta), approx: f.approx || c.approx, tested: f.tested || c.tested }));
@@ -726,9 +711,9 @@ export class Transfer {
         } else if (r.entry === undefined) v = r;
       }
       state = setTemp(state, op.result, v);
-      if (r.k === 'null') said.push('returns NULL');
+      if (r.k === 'null') said.push(() => 'returns NULL');
     }
-    return { state, message: said.length ? said.join(', ') : 'returns' };
+    return { state, message: () => (said.length ? said.map((f) => f()).join(', ') : 'returns') };
   }
 }
 

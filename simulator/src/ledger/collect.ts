@@ -1,16 +1,14 @@
 /**
- * Runs one function's paths with a listener on every counter change and
- * turns each change, in the state it happens in, into ledger rows.
+ * Listens to one function's analysis run (analyze.ts) and turns each
+ * counter change, in the state it happens in, into ledger rows.
  */
-import type { JailcheckConfig, LedgerEvent } from '../config';
-import type { CountOp, FunctionIR } from '../ir';
-import { contextFor, FunctionContext, FileFacts } from '../analysis/context';
+import type { LedgerEvent } from '../config';
+import type { CountOp } from '../ir';
+import type { FunctionContext } from '../analysis/context';
 import { counterFact } from '../analysis/conditions';
-import { Engine, flagParamOf } from '../analysis/engine';
+import { flagParamOf } from '../analysis/engine';
 import { ancestorParts } from '../analysis/objects';
 import type { AState } from '../analysis/state';
-import type { CallEnv } from '../analysis/summaries';
-import { Transfer } from '../analysis/transfer';
 import type { Cause, LedgerRow, Transition, Whose } from './records';
 
 interface Relation {
@@ -166,11 +164,13 @@ export class LedgerCollector {
   }
 }
 
-/** The ledger rows of one function: a run of its paths with the collector listening. */
-export function collectFunction(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts, env: CallEnv): LedgerRow[] {
-  const ctx = contextFor(fn, config, facts);
-  const collector = new LedgerCollector(ctx);
-  const engine = new Engine(ctx, new Transfer(ctx, env, collector.observe, true));
-  engine.run({ recordPoints: false });
-  return collector.rows;
+/**
+ * Whether a function has ledger rows: it changes a counter, directly or
+ * through a call to a function of the file (whose changes the ledger hears
+ * of at the call).
+ */
+export function ledgerListens(ctx: FunctionContext): boolean {
+  const counters = ctx.vocabulary.counterFields;
+  return ctx.fn.blocks.some((b) => b.ops.some((op) => (op.kind === 'count' && counters.includes(op.counter))
+    || (op.kind === 'call' && ctx.file.functions.has(op.callee))));
 }

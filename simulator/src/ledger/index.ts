@@ -4,12 +4,9 @@
  * event; and the parent-reference asymmetry findings drawn from it.
  */
 import type { JailcheckConfig } from '../config';
-import type { FileIR, FunctionIR } from '../ir';
+import type { FileIR } from '../ir';
 import type { Finding } from '../findings';
-import { fileFacts, SummaryCache } from '../analysis/analyze';
-import type { FileFacts } from '../analysis/context';
-import type { CallEnv } from '../analysis/summaries';
-import { collectFunction } from './collect';
+import { analyzeFile, FileAnalysis } from '../analysis/incremental';
 import type { LedgerRow } from './records';
 import { asymmetryFindings } from './rules';
 
@@ -20,24 +17,13 @@ export interface Ledger {
   readonly findings: Finding[];
 }
 
-export function buildLedger(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }, config: JailcheckConfig,
-  summaries?: SummaryCache): Ledger {
-  const facts = fileFacts(file);
-  const env = summaries ?? new SummaryCache(file, config, facts);
-  return ledgerOf(file.functions.flatMap((fn) => ledgerRowsOf(fn, config, facts, env)), config);
-}
-
 /**
- * One function's rows. Only functions that change a counter (directly or
- * through a call) have rows. The language server keeps them per function
- * and recomputes them only when the function or a callee changed.
+ * The ledger of an analysed file: its functions' rows come from their
+ * analyses (analyze.ts), one run per function for findings and rows alike.
  */
-export function ledgerRowsOf(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts, env: CallEnv): LedgerRow[] {
-  if (fn.problems.length > 0) return [];
-  const counters = new Set(config.vocabulary.counterFields);
-  const touches = fn.blocks.some((b) => b.ops.some((op) => (op.kind === 'count' && counters.has(op.counter))
-    || (op.kind === 'call' && facts.functions.has(op.callee))));
-  return touches ? collectFunction(fn, config, facts, env) : [];
+export function buildLedger(file: FileIR & { flagGroups?: Readonly<Record<string, readonly string[]>> }, config: JailcheckConfig,
+  analysis?: FileAnalysis): Ledger {
+  return ledgerOf((analysis ?? analyzeFile(file, config)).ledgerRows, config);
 }
 
 /** The ledger of a file from the rows of its functions. */
