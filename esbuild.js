@@ -24,6 +24,8 @@ const entries = [
 ];
 const optional = [
   { entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js' },
+  // The language server's analysis thread (server/src/lsp/worker/client.ts starts it from beside the server).
+  { entryPoints: ['server/src/lsp/worker/analysisWorker.ts'], outfile: 'dist/analysisWorker.js' },
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js' },
 ];
 

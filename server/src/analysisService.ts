@@ -13,7 +13,10 @@ import type { Ledger } from '../../simulator/src/ledger/index';
 import { createParser, CParser, ParserPreference } from './parsing/parser';
 import { interleavingFindings } from './interleavings';
 import { simulatorFor } from './simulate';
-import type { ExtractedFile } from './extract/index';
+import { ExtractedFile, FunctionPlace, placesOf } from './extract/index';
+import { findFunctions } from './extract/functions';
+import { prepareKernelSource } from './parsing/preprocess';
+import { regionParser } from './parsing/region';
 import { FileAnalyzer } from './fileAnalyzer';
 import type { SyntaxTree } from './parsing/syntax';
 
@@ -49,24 +52,28 @@ export interface AnalyseOptions {
    * references back, and report their counterexamples (interleaving findings).
    */
   readonly simulate?: boolean | { readonly timeBudgetMs?: number; readonly maxPreemptions?: number };
+  /** Asked between functions and inside long ones: true abandons the analysis (Cancelled is thrown). */
+  readonly shouldStop?: () => boolean;
 }
 
 export class AnalysisService {
   private readonly caches = new Map<JailcheckConfig, AnalysisCache>();
   private readonly analyzers = new WeakMap<AnalysedText, FileAnalyzer>();
 
-  private constructor(readonly parser: CParser) {}
+  private constructor(readonly parser: CParser, private readonly caching?: (config: JailcheckConfig) => AnalysisCache) {}
 
   static async create(preference: ParserPreference = 'auto'): Promise<AnalysisService> {
     return new AnalysisService(await createParser(preference));
   }
 
-  static withParser(parser: CParser): AnalysisService {
-    return new AnalysisService(parser);
+  /** `caches` gives the cache for a configuration (the language server shares its documents' with reviews and HEAD). */
+  static withParser(parser: CParser, caches?: (config: JailcheckConfig) => AnalysisCache): AnalysisService {
+    return new AnalysisService(parser, caches);
   }
 
   /** The cache of function analyses for `config`, shared by every analysis with it. */
   cacheFor(config: JailcheckConfig): AnalysisCache {
+    if (this.caching) return this.caching(config);
     let c = this.caches.get(config);
     if (!c) {
       c = new AnalysisCache(config);
@@ -84,10 +91,23 @@ export class AnalysisService {
     return this.parser.backend;
   }
 
+  /** Where the text's functions are (the front end's finding of them, with nothing extracted or analysed). */
+  functionSites(source: string, config: JailcheckConfig = DEFAULT_CONFIG): FunctionPlace[] {
+    const text = prepareKernelSource(source, config.vocabulary.defines);
+    const tree = this.parser.parse(text);
+    const regions = regionParser(this.parser);
+    try {
+      return placesOf(findFunctions(tree.rootNode, text, regions));
+    } finally {
+      regions.release();
+      this.parser.release(tree);
+    }
+  }
+
   analyse(source: string, options: AnalyseOptions = {}): AnalysedText {
     const config = options.config ?? DEFAULT_CONFIG;
     const analyzer = new FileAnalyzer(this.parser, this.cacheFor(config));
-    const r = analyzer.update(source, 0, { recordPoints: options.recordPoints });
+    const r = analyzer.update(source, 0, { recordPoints: options.recordPoints, shouldStop: options.shouldStop });
     const only = options.only;
     const inOnly = (x: { range: { start: number; end: number } }): boolean =>
       r.ir.functions.some((fn) => only!.has(fn.name) && fn.range.start <= x.range.start && x.range.end <= fn.range.end);

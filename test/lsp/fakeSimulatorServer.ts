@@ -1,26 +1,11 @@
 /**
- * The language server with the simulator replaced by a prepared report (the
- * JSON file named by JAILCHECK_FAKE_REPORT), so the background-simulation
- * plumbing can be tested end to end while the simulator is a stub; or, with
- * JAILCHECK_FAKE_REPORT=throw, by one that throws, for the server's error
- * handling; or, with JAILCHECK_FAKE_REPORT=slow, by one that takes 3 s per
- * function and finds nothing, to see what the server does meanwhile. Started by the tests as
+ * The language server with the simulator replaced by a prepared report
+ * (see fakeSimulator.ts, which the analysis worker loads in its place), so
+ * the background-simulation plumbing can be tested end to end while the
+ * simulator is a stub. Started by the tests as
  * `node --import tsx test/lsp/fakeSimulatorServer.ts`.
  */
-import * as fs from 'node:fs';
-import type { SimulationReport } from '../../simulator/src/sim/report';
+import * as path from 'node:path';
 import { createServerConnection, startServer } from '../../server/src/lsp/server';
 
-const source = process.env.JAILCHECK_FAKE_REPORT!;
-const report = source === 'throw' || source === 'slow' ? undefined : JSON.parse(fs.readFileSync(source, 'utf8')) as SimulationReport;
-
-startServer(createServerConnection('stdio'), {
-  simulate: async (_ir, name) => {
-    if (source === 'slow') {
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      return { function: name, scenarios: [], elapsedMs: 3000 };
-    }
-    if (!report) throw new Error(`simulator exploded on ${name}`);
-    return name === report.function ? report : { function: name, scenarios: [], elapsedMs: 0 };
-  },
-});
+startServer(createServerConnection('stdio'), { simulatorModule: path.join(__dirname, 'fakeSimulator.ts') });

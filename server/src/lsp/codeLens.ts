@@ -14,13 +14,12 @@ export function summaryTitle(paths: number, findings: number): string {
 }
 
 export function lensesOf(doc: AnalysedDocument): CodeLens[] {
-  if (!doc.analyzer || !doc.result) return [];
   const lenses: CodeLens[] = [];
-  for (const f of doc.analyzer.functionSummaries()) {
+  for (const f of doc.snapshot?.functions ?? []) {
     if (!f.analysed) continue;
-    const start = rangeOf(doc.document, f.ir.range).start;
+    const start = rangeOf(doc.document, f.range).start;
     const range = { start, end: start };
-    const args: SimulateCommand.Arguments = { uri: doc.uri, function: f.ir.name };
+    const args: SimulateCommand.Arguments = { uri: doc.uri, function: f.name };
     lenses.push({ range, command: { title: 'Simulate', command: SimulateCommand.command, arguments: [args] } });
     // A lens with an empty command is a label: nothing to run.
     lenses.push({ range, command: { title: summaryTitle(f.paths, f.findings), command: '' } });

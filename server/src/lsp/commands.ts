@@ -6,15 +6,15 @@
  * - jailcheck.reviewPatch: a patch file reviewed against a C file (see patchReview.ts).
  */
 import {
-  CancellationToken, Connection, ErrorCodes, ExecuteCommandParams, ResponseError, WorkDoneProgressReporter,
+  CancellationToken, Connection, ErrorCodes, ExecuteCommandParams, LSPErrorCodes, ResponseError, WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
-import type { FunctionIR } from '../../../simulator/src/ir';
 import { describeLockState } from '../../../simulator/src/analysis/lockState';
-import { SimulationInputError } from '../simulate';
-import type { simulateFunction } from '../simulate';
+import type { SimulationReport } from '../../../simulator/src/sim/report';
 import type { AnalysisScheduler } from './analysis';
 import { rangeOf } from './diagnostics';
-import { lockStateIn } from './hover';
+import { isPosition, lockStateIn } from './hover';
+import type { AnalysisWorkerClient } from './worker/client';
+import { WorkerRequestError } from './worker/client';
 import type { Logger } from './logger';
 import type { PatchReviewFeature } from './patchReview';
 import { LockStateAtCommand, ReviewPatchCommand, SimulateCommand } from './protocol';
@@ -43,7 +43,7 @@ export class CommandsFeature {
     private readonly scheduler: AnalysisScheduler,
     private readonly status: StatusReporter,
     private readonly logger: Logger,
-    private readonly simulate: typeof simulateFunction,
+    private readonly worker: AnalysisWorkerClient,
     private readonly review?: PatchReviewFeature,
   ) {
     connection.onExecuteCommand(async (params, token, workDone) => {
@@ -74,13 +74,15 @@ export class CommandsFeature {
   private async simulateCommand(args: SimulateCommand.Arguments, token: CancellationToken, workDone: WorkDoneProgressReporter): Promise<SimulateCommand.Result> {
     const doc = await this.scheduler.current(args.uri);
     if (!doc) throw userError(`${args.uri} is not open in the editor`);
-    if (!doc.result || !doc.analyzer) throw userError(doc.skipped ?? 'this document was not analysed');
-    let fn: FunctionIR | undefined;
+    if (!doc.snapshot) throw userError(doc.skipped ?? 'this document was not analysed');
+    let fn: { name: string; range: { start: number; end: number } } | undefined;
     if (args.function) {
-      fn = doc.analyzer.functionNamed(args.function);
+      fn = doc.snapshot.functions.find((f) => f.name === args.function);
       if (!fn) throw userError(`no function named ${args.function} in this file`);
     } else if (args.position) {
-      fn = doc.analyzer.functionAt(doc.document.offsetAt(args.position));
+      if (!isPosition(args.position)) throw userError('jailcheck.simulate: position needs a line and a character');
+      const offset = doc.document.offsetAt(args.position);
+      fn = doc.snapshot.functions.find((f) => f.range.start <= offset && offset <= f.range.end);
       if (!fn) throw userError(`line ${args.position.line + 1} is not inside a function`);
     } else {
       throw userError('jailcheck.simulate needs a function name or a position');
@@ -98,18 +100,15 @@ export class CommandsFeature {
     progress.begin(`Simulating ${name}()`, undefined, 'running the built-in scenarios', true);
     const end = this.status.begin('simulation', args.uri);
     try {
-      let report;
+      let report: SimulationReport;
       try {
-        report = await this.simulate({ ir: doc.result.ir, ledgerRows: doc.result.ledgerRows, summaries: doc.result.summaries }, name, {
-          ...(args.scenario ? { scenario: args.scenario } : {}),
-          timeBudgetMs: doc.settings.simulator.timeBudgetMs,
-          maxPreemptions: doc.settings.simulator.maxPreemptions,
-          cancelled: () => token.isCancellationRequested || progressToken?.isCancellationRequested === true,
-          config: doc.config,
-        });
+        report = await this.worker.simulate(doc.uri, name, args.scenario, {
+          timeBudgetMs: doc.settings.simulator.timeBudgetMs, maxPreemptions: doc.settings.simulator.maxPreemptions,
+        }, () => token.isCancellationRequested || progressToken?.isCancellationRequested === true);
       } catch (err) {
         // A function that cannot be simulated, or no scenario of that name: the user's to fix.
-        if (err instanceof SimulationInputError) throw userError(err.message);
+        if (err instanceof WorkerRequestError && err.error.kind === 'input') throw userError(err.message);
+        if (err instanceof WorkerRequestError && err.cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'the document changed while it was simulated; run the command again');
         throw err;
       }
       this.logger.info(`simulated ${name}() in ${Math.round(report.elapsedMs)} ms: ${report.scenarios.length} scenario(s)`);
@@ -137,10 +136,10 @@ export class CommandsFeature {
   }
 
   private async lockStateAt(args: LockStateAtCommand.Arguments): Promise<LockStateAtCommand.Result> {
-    if (!args.position) throw userError('jailcheck.lockStateAt needs a position');
+    if (!isPosition(args.position)) throw userError('jailcheck.lockStateAt needs a position with a line and a character');
     const doc = await this.scheduler.current(args.uri);
     if (!doc) throw userError(`${args.uri} is not open in the editor`);
-    const state = lockStateIn(doc, args.position);
+    const state = await lockStateIn(this.scheduler, args.uri, doc.document.offsetAt(args.position));
     if (!state) return null;
     return { function: state.function, range: rangeOf(doc.document, state.range), summary: describeLockState(state), state };
   }

@@ -81,7 +81,7 @@ export function staticDiagnostics(doc: AnalysedDocument, newSinceHead?: Readonly
       severity: DiagnosticSeverity.Information, code: 'parse-problem', source: SOURCE, message: doc.skipped,
     }];
   }
-  return diagnosticsOf(doc.result?.findings ?? [], doc.uri, doc.document, doc.settings, newSinceHead);
+  return diagnosticsOf(doc.snapshot?.findings ?? [], doc.uri, doc.document, doc.settings, newSinceHead);
 }
 
 /** Findings as diagnostics (those of rules turned off left out), marked against HEAD when its findings are known. */

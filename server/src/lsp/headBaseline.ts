@@ -21,12 +21,11 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { Finding } from '../../../simulator/src/findings';
 import type { JailcheckConfig } from '../../../simulator/src/config';
-import type { AnalysisService } from '../analysisService';
-import { cascadeFunctions, mergeInterleavingFindings, simulateInTurn } from '../interleavings';
 import { MAX_INPUT_BYTES } from '../input';
 import { classify } from '../review/compare';
-import type { simulateFunction } from '../simulate';
 import type { AnalysedDocument } from './analysis';
+import type { AnalysisWorkerClient } from './worker/client';
+import { WorkerRequestError } from './worker/client';
 import { fileOf, inside } from './files';
 import type { Logger } from './logger';
 
@@ -75,11 +74,10 @@ export class HeadBaseline {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly service: AnalysisService,
+    private readonly worker: AnalysisWorkerClient,
     private readonly logger: Logger,
     /** Called when a document's HEAD version was (re)analysed: its diagnostics should be published again. */
     private readonly changed: (uri: string) => void,
-    private readonly simulate?: typeof simulateFunction,
     /**
      * The workspace folders: git runs only for files inside them (the
      * workspace the user trusted), never for any file the editor opens.
@@ -108,7 +106,7 @@ export class HeadBaseline {
    */
   newFindingsOf(doc: AnalysedDocument, findings: readonly Finding[], kind: 'static' | 'interleaving'): ReadonlySet<Finding> | undefined {
     if (!comparesWithHead(doc)) return undefined;
-    return this.newFindings(doc.uri, doc.result!.text, findings, doc.config, kind);
+    return this.newFindings(doc.uri, doc.document.getText(), findings, doc.config, kind);
   }
 
   /** refresh() for an analysed document, with its settings, when it is compared with HEAD. */
@@ -177,31 +175,17 @@ export class HeadBaseline {
       const text = await git(dir, ['cat-file', 'blob', blob]);
       if (this.entries.get(uri) !== entry) return;
       const t0 = performance.now();
-      const analysed = this.service.analyse(text, { config });
-      this.service.release(analysed);
-      const findings = [...new Set([...analysed.findings, ...analysed.ledger.findings])];
-      const head: HeadVersion = { blob, configKey, text: analysed.text, findings };
+      // In the analysis worker (HEAD's blob shares the document's cache: only what differs is analysed),
+      // with HEAD's built-in scenarios when the background simulation runs them for the working text.
+      const analysed = await this.worker.analyseText(`head:${uri}`, text, config, JSON.stringify(config), simulation);
+      if (this.entries.get(uri) !== entry) return;
+      const head: HeadVersion = { blob, configKey, text: analysed.text, findings: analysed.findings, ...(analysed.interleaving ? { interleaving: analysed.interleaving } : {}) };
       entry.head = head;
-      this.logger.info(`HEAD's ${path.basename(file)} (blob ${blob.slice(0, 10)}) analysed in ${(performance.now() - t0).toFixed(0)} ms: ${findings.length} findings to compare with`);
-      this.changed(uri);
-      if (!simulation || !this.simulate) return;
-      // HEAD's built-in scenarios, as the background simulation runs them for the working text.
-      const t1 = performance.now();
-      const source = { ir: analysed.ir, ledgerRows: analysed.ledger.rows, summaries: analysed.analysis.summaries };
-      const runs = await simulateInTurn(this.simulate, source, cascadeFunctions(analysed.ledger.rows, config), config, {
-        budgetMs: simulation.timeBudgetMs, maxPreemptions: simulation.maxPreemptions,
-        cancelled: () => entry.head !== head || this.entries.get(uri) !== entry,
-      });
-      if (!runs) return;
-      const unfinished = runs.flatMap((r) => r.report.scenarios.filter((sc) => sc.verdict === 'incomplete').map((sc) => `${r.function}: ${sc.name}`));
-      if (unfinished.length > 0) {
-        this.logger.info(`HEAD's ${path.basename(file)}: ${unfinished.length} scenarios did not finish within the budget (${unfinished.slice(0, 3).join(', ')}…); interleaving diagnostics are not compared with HEAD`);
-        return;
-      }
-      head.interleaving = mergeInterleavingFindings(runs, config.vocabulary.liveCounter);
-      this.logger.info(`HEAD's ${path.basename(file)} simulated in ${(performance.now() - t1).toFixed(0)} ms: ${head.interleaving.length} interleaving findings to compare with`);
+      this.logger.info(`HEAD's ${path.basename(file)} (blob ${blob.slice(0, 10)}) analysed in ${(performance.now() - t0).toFixed(0)} ms: ${head.findings.length} findings`
+        + (head.interleaving ? ` and ${head.interleaving.length} interleaving findings` : '') + ' to compare with');
       this.changed(uri);
     } catch (err) {
+      if (err instanceof WorkerRequestError && err.cancelled) return;
       this.logger.warn(`could not read HEAD's version of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
   }
@@ -209,5 +193,5 @@ export class HeadBaseline {
 
 /** Whether a document's findings are compared with HEAD: the setting allows it, git may run (trust), and there is an analysis. */
 function comparesWithHead(doc: AnalysedDocument): boolean {
-  return doc.result !== undefined && doc.settings.compareWithHead && doc.settings.trusted;
+  return doc.snapshot !== undefined && doc.settings.compareWithHead && doc.settings.trusted;
 }

@@ -3,24 +3,25 @@
  * scenarios run in the background for the functions that give references
  * back up the jail hierarchy (the ones `jailcheck check` simulates), within
  * `jailcheck.simulator.timeBudgetMs` in all, once the typing has paused
- * (SIMULATE_WHEN_IDLE_MS), one scenario at a time so that edits and hovers
- * are served in between; the next edit cancels what is left. Each counterexample becomes a diagnostic on the step that broke the
- * invariant, labelled "logic error (no preemption needed)" or "race (N
- * preemptions)", with its schedule (thread, step, locks) as related
+ * (SIMULATE_WHEN_IDLE_MS), in the analysis worker; the next edit cancels
+ * what is left. Each counterexample becomes a diagnostic on the step that
+ * broke the invariant, labelled "logic error (no preemption needed)" or
+ * "race (N preemptions)", with its schedule (thread, step, locks) as related
  * information — the same findings `jailcheck check` prints.
  */
-import { CancellationTokenSource, Diagnostic } from 'vscode-languageserver/node';
+import type { Diagnostic } from 'vscode-languageserver/node';
 import type { SimulationReport } from '../../../simulator/src/sim/report';
-import { fingerprint } from '../incremental';
-import { cascadeFunctions, mergeInterleavingFindings, simulateInTurn } from '../interleavings';
-import type { simulateFunction } from '../simulate';
 import type { Finding } from '../../../simulator/src/findings';
+import { fingerprint } from '../../../simulator/src/analysis/incremental';
+import { mergeInterleavingFindings } from '../interleavings';
 import { diagnosticsOf, Positions } from './diagnostics';
 import type { Settings } from './settings';
 import type { AnalysedDocument } from './analysis';
 import type { DiagnosticsPublisher } from './diagnostics';
 import type { Logger } from './logger';
 import type { StatusReporter } from './status';
+import type { AnalysisWorkerClient } from './worker/client';
+import { WorkerRequestError } from './worker/client';
 
 /** How long a document must go unedited before its background simulation starts. */
 export const SIMULATE_WHEN_IDLE_MS = 750;
@@ -35,15 +36,15 @@ export function interleavingDiagnostics(runs: ReadonlyArray<{ readonly function:
 export type InterleavingSinceHead = (doc: AnalysedDocument, findings: readonly Finding[]) => ReadonlySet<Finding> | undefined;
 
 export class BackgroundSimulation {
-  private readonly running = new Map<string, CancellationTokenSource>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Per document: the text and settings simulated last, and what came of it. */
   private readonly cache = new Map<string, { key: string; findings: Finding[] }>();
 
   constructor(
+    private readonly worker: AnalysisWorkerClient,
     private readonly publisher: DiagnosticsPublisher,
     private readonly status: StatusReporter,
     private readonly logger: Logger,
-    private readonly simulate: typeof simulateFunction,
     private readonly sinceHead: InterleavingSinceHead = () => undefined,
   ) {}
 
@@ -58,15 +59,14 @@ export class BackgroundSimulation {
     return diagnosticsOf(findings, doc.uri, doc.document, doc.settings, this.sinceHead(doc, findings));
   }
 
-  private keyOf(doc: AnalysedDocument): string | undefined {
-    if (!doc.result) return undefined;
-    return `${fingerprint(doc.result.text)}|${JSON.stringify(doc.settings.simulator)}|${JSON.stringify(doc.settings.severity)}|${JSON.stringify(doc.config)}`;
+  private keyOf(doc: AnalysedDocument): string {
+    return `${fingerprint(doc.document.getText())}|${JSON.stringify(doc.settings.simulator)}|${JSON.stringify(doc.settings.severity)}|${JSON.stringify(doc.config)}`;
   }
 
-  /** An edit: the simulation of the old text is no longer wanted. */
+  /** An edit: the simulation of the old text is no longer wanted (the worker stops it by itself). */
   cancel(uri: string): void {
-    this.running.get(uri)?.cancel();
-    this.running.delete(uri);
+    clearTimeout(this.timers.get(uri));
+    this.timers.delete(uri);
   }
 
   closed(uri: string): void {
@@ -76,48 +76,31 @@ export class BackgroundSimulation {
 
   analysed(doc: AnalysedDocument): void {
     this.cancel(doc.uri);
-    const result = doc.result;
-    if (!result || !doc.settings.simulator.background) return;
-    const targets = cascadeFunctions(result.ledgerRows, doc.config);
-    if (targets.length === 0) return;
-    const key = this.keyOf(doc)!;
+    if (!doc.snapshot || !doc.complete || !doc.settings.simulator.background || doc.snapshot.cascade.length === 0) return;
+    const key = this.keyOf(doc);
     const cached = this.cache.get(doc.uri);
     if (cached?.key === key) {
       if (cached.findings.length > 0) this.publisher.interleaving(doc.uri, doc.version, this.diagnostics(doc, cached.findings));
       return;
     }
-    const source = new CancellationTokenSource();
-    this.running.set(doc.uri, source);
-    void this.run(doc, targets, key, source).finally(() => {
-      if (this.running.get(doc.uri) === source) this.running.delete(doc.uri);
-      source.dispose();
-    });
+    // Once the typing pauses: a simulation started on every keystroke would only be cancelled.
+    this.timers.set(doc.uri, setTimeout(() => {
+      this.timers.delete(doc.uri);
+      void this.run(doc, key);
+    }, SIMULATE_WHEN_IDLE_MS));
   }
 
-  private async run(doc: AnalysedDocument, targets: readonly string[], key: string, source: CancellationTokenSource): Promise<void> {
-    const token = source.token;
-    // The simulator runs in slices of the event loop that an edit cannot interrupt: wait
-    // until the typing pauses, so keystrokes never queue behind it.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, SIMULATE_WHEN_IDLE_MS);
-      token.onCancellationRequested(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    if (token.isCancellationRequested) return;
+  private async run(doc: AnalysedDocument, key: string): Promise<void> {
     const end = this.status.begin('simulation', doc.uri);
-    const result = doc.result!;
     try {
-      const runs = await simulateInTurn(this.simulate, { ir: result.ir, ledgerRows: result.ledgerRows, summaries: result.summaries }, targets, doc.config, {
-        budgetMs: doc.settings.simulator.timeBudgetMs, maxPreemptions: doc.settings.simulator.maxPreemptions,
-        cancelled: () => token.isCancellationRequested,
+      const findings = await this.worker.background(doc.uri, doc.version, {
+        timeBudgetMs: doc.settings.simulator.timeBudgetMs, maxPreemptions: doc.settings.simulator.maxPreemptions,
       });
-      if (!runs) return;
-      const findings = mergeInterleavingFindings(runs, doc.config.vocabulary.liveCounter);
+      if (!findings) return;
       this.cache.set(doc.uri, { key, findings });
       this.publisher.interleaving(doc.uri, doc.version, this.diagnostics(doc, findings));
     } catch (err) {
+      if (err instanceof WorkerRequestError && err.cancelled) return;
       this.logger.error(`background simulation of ${doc.uri} failed`, err);
     } finally {
       end();

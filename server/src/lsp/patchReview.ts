@@ -34,15 +34,13 @@ import { DiagnosticSeverity } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Finding } from '../../../simulator/src/findings';
 import type { SourceRange } from '../../../simulator/src/ir';
-import type { AnalysedText, AnalysisService } from '../analysisService';
-import type { JailcheckConfig } from '../../../simulator/src/config';
-import { fingerprint } from '../incremental';
-import { cascadeFunctions, mergeInterleavingFindings, simulateInTurn } from '../interleavings';
-import { simulateFunction } from '../simulate';
+import { fingerprint } from '../../../simulator/src/analysis/incremental';
 import { InputError, MAX_INPUT_BYTES, readPatchFile, readSource } from '../input';
 import { LineIndex } from '../lineIndex';
-import { PatchDoesNotApply, patchAnchor, reviewPatchAsync } from '../review';
+import { patchAnchor } from '../review';
 import type { ReviewResult } from '../review';
+import type { AnalysisWorkerClient } from './worker/client';
+import { WorkerRequestError } from './worker/client';
 import { readPatch } from '../review/readPatch';
 import { fileOf, inside, sameFile } from './files';
 import { oneLine, SOURCE, stepLine } from './diagnostics';
@@ -97,16 +95,17 @@ export class PatchReviewFeature {
     private readonly connection: Connection,
     private readonly documents: TextDocuments<TextDocument>,
     private readonly settings: SettingsStore,
-    private readonly service: AnalysisService,
+    private readonly worker: AnalysisWorkerClient,
     private readonly status: StatusReporter,
     private readonly logger: Logger,
     private readonly workspaceFolders: () => readonly string[],
-    private readonly simulate: typeof simulateFunction = simulateFunction,
   ) {}
 
   /** The patch document was opened or edited: review it when the typing pauses. */
   schedule(uri: string, delayMs?: number): void {
     clearTimeout(this.timers.get(uri));
+    // A review of the old text under way is of no use any more.
+    this.worker.invalidate(reviewKey(uri));
     void this.settings.get(uri).then((settings) => {
       // Closed while the settings were asked for: nothing to review, nothing to publish.
       if (!this.documents.get(uri)) return;
@@ -136,6 +135,7 @@ export class PatchReviewFeature {
     this.reviewed.delete(uri);
     this.baseOf.delete(uri);
     this.chosenBase.delete(uri);
+    this.worker.release(reviewKey(uri));
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
 
@@ -170,7 +170,8 @@ export class PatchReviewFeature {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const verdict: PatchVerdict = { patchUri, fixed: 0, introduced: 0, unchanged: 0, error: message, summary: message };
-      if (!(err instanceof InputError)) this.logger.error(`review of ${patchUri}`, err);
+      // Cancelled: the patch (or its base) was edited meanwhile, and that edit's own review follows.
+      if (!(err instanceof InputError) && !(err instanceof WorkerRequestError && err.cancelled)) this.logger.error(`review of ${patchUri}`, err);
       return { version: version ?? 0, verdict, diagnostics: [] };
     } finally {
       end();
@@ -223,19 +224,20 @@ export class PatchReviewFeature {
     const config = configOf(settings);
     let result: ReviewResult;
     try {
-      result = await reviewPatchAsync(base.text, patchText, {
-        service: this.service, config, baseName: base.name, patchName: path.basename(fileOf(patchUri) ?? patchUri),
-        // The simulator runs one scenario at a time between other requests, within the
-        // background budget for both versions together; an edit of the patch stops it.
-        interleavings: (analysed) => (settings.simulator.background
-          ? this.interleavings(analysed, config, settings.simulator.timeBudgetMs / 2, settings.simulator.maxPreemptions, stale)
-          : Promise.resolve([])),
+      // In the analysis worker, with the base's cache (only what the patch changes is analysed); the
+      // simulator runs within the background budget for both versions together; an edit of the patch stops it.
+      result = await this.worker.review(reviewKey(patchUri), {
+        baseText: base.text, patchText, config, configKey: JSON.stringify(config), baseName: base.name,
+        patchName: path.basename(fileOf(patchUri) ?? patchUri),
+        ...(settings.simulator.background ? { simulate: { timeBudgetMs: settings.simulator.timeBudgetMs, maxPreemptions: settings.simulator.maxPreemptions } } : {}),
       });
     } catch (err) {
-      if (err instanceof PatchDoesNotApply) return fail(err.message, headerLineOf(err.message) ?? 1);
-      if (err instanceof InputError) return fail(err.message);
+      if (err instanceof WorkerRequestError && err.error.kind === 'input') {
+        return fail(err.message, err.error.name === 'PatchDoesNotApply' ? headerLineOf(err.message) ?? 1 : 1);
+      }
       throw err;
     }
+    void stale;
 
     // Rules the user turned off are not counted either: the summary says what the diagnostics show.
     const shown = (f: Finding): boolean => severityOf(settings, f.rule, f.severity) !== undefined;
@@ -262,14 +264,6 @@ export class PatchReviewFeature {
       diagnostics.push({ ...d, severity: DiagnosticSeverity.Information, data: { function: f.function, review: 'fixed' } });
     }
     return { version, verdict, diagnostics, key };
-  }
-
-  /** The built-in scenarios' findings for one version, as `jailcheck check` (and review) report them. */
-  private async interleavings(a: AnalysedText, config: JailcheckConfig, budgetMs: number, maxPreemptions: number, stale: () => boolean): Promise<Finding[]> {
-    const source = { ir: a.ir, ledgerRows: a.ledger.rows, summaries: a.analysis.summaries };
-    const runs = await simulateInTurn(this.simulate, source, cascadeFunctions(a.ledger.rows, config), config, { budgetMs, maxPreemptions, cancelled: stale });
-    // An edit of the patch stopped it: the review of the new text follows, and this one is not published.
-    return runs ? mergeInterleavingFindings(runs, config.vocabulary.liveCounter) : [];
   }
 
   /**
@@ -308,6 +302,11 @@ export class PatchReviewFeature {
     const text = open ? open.getText() : readSource(onDisk(uri, 'the base file'));
     return { uri, name: displayName(file ?? uri, this.workspaceFolders()), text };
   }
+}
+
+/** The worker's key for a patch's review (its work stops when the patch is edited). */
+function reviewKey(patchUri: string): string {
+  return `review:${patchUri}`;
 }
 
 const LSP_SEVERITY = {

@@ -9,9 +9,6 @@ import {
   TextDocuments, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AnalysisService } from '../analysisService';
-import { createParser, CParser } from '../parsing/parser';
-import { simulateFunction } from '../simulate';
 import { AnalysisScheduler, AnalysedDocument } from './analysis';
 import { CodeLensFeature } from './codeLens';
 import { CommandsFeature, SERVER_COMMANDS } from './commands';
@@ -24,12 +21,16 @@ import { Logger } from './logger';
 import { isPatchDocument, PatchReviewFeature } from './patchReview';
 import { SettingsStore } from './settings';
 import { StatusReporter } from './status';
+import { AnalysisWorkerClient } from './worker/client';
 
 export type Transport = 'stdio' | 'ipc';
 
 export interface ServerOptions {
-  /** Replaces the simulator (tests hand in a fake that returns a prepared report). */
-  readonly simulate?: typeof simulateFunction;
+  /**
+   * A module (loaded in the analysis worker) whose `simulateFunction`
+   * replaces the simulator: the tests' prepared reports.
+   */
+  readonly simulatorModule?: string;
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
@@ -39,12 +40,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   process.on('uncaughtException', (err) => logger.error('uncaught exception', err));
   process.on('unhandledRejection', (err) => logger.error('unhandled promise rejection', err));
 
-  const simulate = options.simulate ?? simulateFunction;
   const documents = new TextDocuments(TextDocument);
   const settings = new SettingsStore(connection, logger);
-  let parser: CParser | undefined;
   let scheduler: AnalysisScheduler | undefined;
   let review: PatchReviewFeature | undefined;
+  let worker: AnalysisWorkerClient | undefined;
   // The workspace folders on disk: where a patch's base file is looked for.
   let folders: string[] = [];
   let foldersChange = false;
@@ -52,35 +52,35 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialize(async (params) => {
     const pull = params.capabilities.workspace?.configuration === true;
     const startup = settings.initialize(params.initializationOptions, pull);
-    try {
-      parser = await createParser(startup.parser);
-    } catch (err) {
-      // Only an explicit `native` choice can fail outright: say so and parse with WebAssembly.
-      logger.error(`the ${startup.parser} tree-sitter binding did not load`, err);
-      parser = await createParser('wasm');
-    }
+    // Everything that takes time runs in the analysis worker; this thread answers the editor.
+    const w = await AnalysisWorkerClient.start({
+      parser: startup.parser, logger, ...(options.simulatorModule ? { simulatorModule: options.simulatorModule } : {}),
+      onStates: (analysis, states) => scheduler?.statesArrived(analysis, states),
+      onRestart: () => scheduler?.workerRestarted(),
+    });
+    worker = w;
     folders = workspaceFoldersOf(params);
     foldersChange = params.capabilities.workspace?.workspaceFolders === true;
-    const status = new StatusReporter(connection, parser, logger);
+    const status = new StatusReporter(connection, w.parser, logger);
     const publisher = new DiagnosticsPublisher(connection);
-    const service = AnalysisService.withParser(parser);
-    const background = new BackgroundSimulation(publisher, status, logger, simulate,
+    const background = new BackgroundSimulation(w, publisher, status, logger,
       (doc, findings) => head.newFindingsOf(doc, findings, 'interleaving'));
-    const s = new AnalysisScheduler(parser, documents, settings, status, logger);
+    const s = new AnalysisScheduler(w, documents, settings, status, logger);
     scheduler = s;
     // Findings new since HEAD: known once git has answered; the diagnostics are then published again.
-    const newSinceHead = (doc: AnalysedDocument) => head.newFindingsOf(doc, doc.result?.findings ?? [], 'static');
-    const head = new HeadBaseline(service, logger, (uri) => {
+    const newSinceHead = (doc: AnalysedDocument) => head.newFindingsOf(doc, doc.snapshot?.findings ?? [], 'static');
+    const head = new HeadBaseline(w, logger, (uri) => {
       const doc = s.latest(uri);
       if (!doc) return;
       publisher.restated(doc, newSinceHead(doc));
       background.restate(doc);
-    }, simulate, () => folders);
-    review = new PatchReviewFeature(connection, documents, settings, service, status, logger, () => folders, simulate);
+    }, () => folders);
+    review = new PatchReviewFeature(connection, documents, settings, w, status, logger, () => folders);
     const r = review;
     s.onDidEdit((uri) => background.cancel(uri));
     s.onDidAnalyse((doc) => {
       publisher.analysed(doc, newSinceHead(doc));
+      if (!doc.complete) return;
       background.analysed(doc);
       r.baseEdited(doc.uri);
       head.refreshFor(doc);
@@ -93,9 +93,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         if (latest) head.refreshFor(latest);
       }
     }, REFRESH_MS).unref();
-    new HoverFeature(connection, s, logger);
+    new HoverFeature(connection, s, documents, logger);
     new CodeLensFeature(connection, s, logger, r);
-    const commands = new CommandsFeature(connection, s, status, logger, simulate, r);
+    const commands = new CommandsFeature(connection, s, status, logger, w, r);
     commands.clientSupportsProgress = params.capabilities.window?.workDoneProgress === true;
     documents.onDidClose((e) => {
       if (isPatchDocument(e.document)) {
@@ -107,7 +107,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       background.closed(e.document.uri);
       publisher.closed(e.document.uri);
     });
-    logger.info(`jailcheck language server started (pid ${process.pid}, debounce ${startup.debounceMs} ms${pull ? ', settings per document' : ''})`);
+    logger.info(`jailcheck language server started (pid ${process.pid}, debounce ${startup.debounceMs} ms${pull ? ', settings per document' : ''}; analysis in a worker thread)`);
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -119,6 +119,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       serverInfo: { name: 'jailcheck', version: '0.1.0' },
     };
   });
+
+  connection.onShutdown(() => worker?.dispose());
 
   connection.onInitialized(() => {
     if (!foldersChange) return;

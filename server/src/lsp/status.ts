@@ -17,7 +17,7 @@ export class StatusReporter {
   private running = 0;
   private error?: string;
 
-  constructor(private readonly connection: Connection, parser: CParser, logger: Logger) {
+  constructor(private readonly connection: Connection, parser: Pick<CParser, 'backend' | 'fallbackReason'>, logger: Logger) {
     this.parser = { backend: parser.backend, ...(parser.fallbackReason ? { fallbackReason: parser.fallbackReason } : {}) };
     logger.info(parser.backend === 'native'
       ? 'parser: native tree-sitter'
@@ -39,15 +39,15 @@ export class StatusReporter {
 
   /** Records an analysis (sent with the next state). */
   analysed(doc: AnalysedDocument): void {
-    const findings = doc.result?.findings ?? [];
+    const findings = doc.snapshot?.findings ?? [];
     this.error = doc.skipped;
     this.last = {
       uri: doc.uri,
       version: doc.version,
       durationMs: Math.round(doc.durationMs * 10) / 10,
       finishedAt: new Date().toISOString(),
-      functions: doc.result?.ir.functions.length ?? 0,
-      reanalysed: doc.result?.reanalysed ?? 0,
+      functions: doc.snapshot?.functions.length ?? 0,
+      reanalysed: doc.snapshot?.reanalysed ?? 0,
       problems: findings.filter((f) => f.severity !== 'information').length,
       budgets: findings.filter((f) => f.rule === 'analysis-incomplete').map((f) => f.message),
     };

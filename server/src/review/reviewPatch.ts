@@ -29,6 +29,8 @@ export interface ReviewOptions {
   readonly patchName?: string;
   /** Run the simulator's built-in scenarios on both versions (default true), within these budgets (each version's). */
   readonly simulate?: boolean | { readonly timeBudgetMs?: number; readonly maxPreemptions?: number };
+  /** Asked during the analyses: true abandons the review (Cancelled is thrown). */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface ReviewScope {
@@ -119,11 +121,8 @@ function* compareSteps(baseText: string, applied: AppliedPatch, quoteDepth: numb
     ...applied.baseLines.flatMap((f, i) => (f.kind === 'removed' ? [{ version: 'base' as const, line: i + 1, text: baseLines[i] ?? '' }] : [])),
     ...applied.patchedLines.flatMap((o, i) => (o.kind === 'added' ? [{ version: 'patched' as const, line: i + 1, text: patchedLines[i] ?? '' }] : [])),
   ];
-  const sitesOf = (text: string): Array<{ name: string; start: number; end: number }> => {
-    const a = service.analyse(text, { config, only: new Set() });
-    service.release(a);
-    return a.ir.sites.map((s) => ({ name: s.name, start: s.start, end: s.end }));
-  };
+  // Where each version's functions are: the front end's sites, without analysing anything.
+  const sitesOf = (text: string): Array<{ name: string; start: number; end: number }> => service.functionSites(text, config);
   const extents = { base: functionExtents(baseText, sitesOf(baseText)), patched: functionExtents(applied.text, sitesOf(applied.text)) };
   const touched = touchedScope(changes, extents);
   const wholeFile = touched.outside.length > 0;
@@ -134,7 +133,7 @@ function* compareSteps(baseText: string, applied: AppliedPatch, quoteDepth: numb
   // The ledger's findings are the whole file's: those the service left out (they point at no
   // touched function) are still compared, so that one that stops pointing at the patch is not fixed.
   const everything = function* (text: string): Generator<AnalysedText, Finding[], Finding[]> {
-    const a = service.analyse(text, { config, only, simulate });
+    const a = service.analyse(text, { config, only, simulate, shouldStop: options.shouldStop });
     // Only findings are kept (plain data): the tree can go.
     service.release(a);
     const more = yield a;

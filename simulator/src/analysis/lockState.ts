@@ -50,12 +50,14 @@ function localName(a: FunctionAnalysis, n: WNode, key: string): string | undefin
   return `${candidates[0]}->${key.slice(hash + 1)}`;
 }
 
-interface PointRange {
+/** A program point of a function: its key (engine.pointKey) and the range of its op or terminator. */
+export interface PointRange {
   readonly key: number;
   readonly range: SourceRange;
 }
 
-function pointRanges(fn: FunctionIR): PointRange[] {
+/** Every point of a function that a hover can be before: its ops and its non-jump terminators. */
+export function pointRanges(fn: FunctionIR): PointRange[] {
   const out: PointRange[] = [];
   fn.blocks.forEach((b) => {
     b.ops.forEach((op, i) => out.push({ key: pointKey(b.id, i), range: op.range }));
@@ -63,6 +65,26 @@ function pointRanges(fn: FunctionIR): PointRange[] {
   });
   return out;
 }
+
+/**
+ * The point a hover at `offset` is about: the innermost statement containing
+ * it, or on a line between statements, the next one.
+ */
+export function pointAt(points: readonly PointRange[], offset: number): PointRange | undefined {
+  let best: PointRange | undefined;
+  for (const p of points) {
+    if (p.range.start <= offset && offset <= p.range.end) {
+      if (!best || p.range.end - p.range.start < best.range.end - best.range.start) best = p;
+    }
+  }
+  if (!best) {
+    for (const p of points) if (p.range.start >= offset && (!best || p.range.start < best.range.start)) best = p;
+  }
+  return best;
+}
+
+/** What the hover says of one point, wherever the point now is. */
+export type PointState = Omit<LockStateAt, 'function' | 'range'>;
 
 /** The flag bits true on every holding path and false on every other path: "flags & PD_LOCKED". */
 function condition(a: FunctionAnalysis, holding: readonly WNode[], others: readonly WNode[]): string | undefined {
@@ -87,30 +109,34 @@ function condition(a: FunctionAnalysis, holding: readonly WNode[], others: reado
  * The state before the innermost statement containing `offset` (or, on a
  * line between statements, before the next one). Undefined outside the
  * function's body or when the analysis kept no states (see recordPoints).
+ * `fn` places offsets: the function as it is now, which may be a later
+ * version of the one analysed, of the same shape.
  */
 export function lockStateAt(a: FunctionAnalysis, offset: number, fn: FunctionIR = a.context.fn): LockStateAt | undefined {
   if (offset < fn.range.start || offset > fn.range.end) return undefined;
-  const ranges = pointRanges(fn);
-  let best: PointRange | undefined;
-  for (const p of ranges) {
-    if (p.range.start <= offset && offset <= p.range.end) {
-      if (!best || p.range.end - p.range.start < best.range.end - best.range.start) best = p;
-    }
-  }
-  if (!best) {
-    for (const p of ranges) if (p.range.start >= offset && (!best || p.range.start < best.range.start)) best = p;
-  }
+  const best = pointAt(pointRanges(fn), offset);
   if (!best) return undefined;
+  return { function: fn.name, range: best.range, ...pointState(a, best.key) };
+}
+
+/** Every point's state (for a front end that answers hovers without the analysis at hand). */
+export function pointStates(a: FunctionAnalysis): Map<number, PointState> {
+  const out = new Map<number, PointState>();
+  for (const p of pointRanges(a.context.fn)) if (!out.has(p.key)) out.set(p.key, pointState(a, p.key));
+  return out;
+}
+
+function pointState(a: FunctionAnalysis, key: number): PointState {
   // Every op and terminator with this range: the earliest recorded point describes "before".
-  const nodes = a.points.get(best.key) ?? [];
+  const nodes = a.points.get(key) ?? [];
   const ctx = a.context;
   // Grouped by the name the code uses here (tpr->pr_mtx is one lock to the reader, whichever
   // ancestor tpr is on a given path) and by mode.
   const locks = new Map<string, { name: string; mode: 'exclusive' | 'shared'; holders: WNode[] }>();
   for (const n of nodes) {
-    for (const [key, hold] of n.state.locks) {
+    for (const [lock, hold] of n.state.locks) {
       if (hold.certainty !== 'held') continue;
-      const name = localName(a, n, key) ?? lockName(ctx, key, hold);
+      const name = localName(a, n, lock) ?? lockName(ctx, lock, hold);
       const id = `${name}|${hold.mode}`;
       const entry = locks.get(id) ?? { name, mode: hold.mode, holders: [] };
       if (!entry.holders.includes(n)) entry.holders.push(n);
@@ -125,17 +151,17 @@ export function lockStateAt(a: FunctionAnalysis, offset: number, fn: FunctionIR 
   })).sort((x, y) => x.name.localeCompare(y.name) || x.mode.localeCompare(y.mode));
   const counters = new Map<string, Set<number | 'set'>>();
   for (const n of nodes) {
-    for (const [key, f] of n.state.counters) {
+    for (const [ck, f] of n.state.counters) {
       if (f.delta === 0) continue;
-      const dot = key.lastIndexOf('.');
-      const name = `${describeObject(key.slice(0, dot), ctx.vocabulary.parentField)}->${key.slice(dot + 1)}`;
+      const dot = ck.lastIndexOf('.');
+      const name = `${describeObject(ck.slice(0, dot), ctx.vocabulary.parentField)}->${ck.slice(dot + 1)}`;
       const set = counters.get(name) ?? new Set();
       set.add(f.delta);
       counters.set(name, set);
     }
   }
   return {
-    function: fn.name, range: best.range, paths: nodes.length, locks: held, unreachable: nodes.length === 0,
+    paths: nodes.length, locks: held, unreachable: nodes.length === 0,
     counters: [...counters.entries()].map(([counter, d]) => ({ counter, deltas: [...d] })).sort((x, y) => x.counter.localeCompare(y.counter)),
   };
 }
