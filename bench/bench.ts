@@ -15,7 +15,8 @@ import { Budget, BenchContext, BenchInput, BenchSection } from './harness/contex
 import type { Figure, SectionResult } from './harness/figures';
 import { formatTable } from './harness/format';
 import { DEFAULT_SEED, GeneratedFile, generateKernJail } from './generate';
-import { exampleInput, generatedInput } from './inputs';
+import { exampleInput, fileInput, generatedInput } from './inputs';
+import { readSource } from '../server/src/input';
 import { allSections } from './sections';
 
 interface Options {
@@ -26,6 +27,7 @@ interface Options {
   readonly emit?: string;
   readonly derefStyle: 'fixed' | 'hand-over-hand';
   readonly list: boolean;
+  readonly file?: string;
 }
 
 class UsageError extends Error {}
@@ -50,6 +52,7 @@ function program(): Command {
     .option('--only <sections>', 'run only these sections (comma-separated ids or id prefixes; see --list)')
     .option('--list', 'list the sections and exit', false)
     .option('--emit <file>', 'write the generated C file to <file> (a new file) and exit')
+    .option('--file <path>', 'measure every section on this file (a FreeBSD checkout\'s sys/kern/kern_jail.c) instead of the generated one')
     .option('--deref-style <style>', 'prison_deref() of the generated file: fixed or hand-over-hand', (v) => {
       if (v !== 'fixed' && v !== 'hand-over-hand') throw new InvalidArgumentError('use fixed or hand-over-hand');
       return v;
@@ -101,11 +104,20 @@ async function run(opts: Options): Promise<number> {
   }
   const inputs = new Map<BenchInput['id'], BenchInput>();
   const example = exampleInput(native);
-  const gen = generatedInput(generated, native);
-  inputs.set('example', example).set('generated', gen);
-  const sections = selected(allSections(example, gen), opts.only);
+  let main: BenchInput;
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readSource(opts.file);
+    } catch (err) {
+      throw new UsageError(`--file: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    main = fileInput(opts.file, text, native);
+  } else main = generatedInput(generated, native);
+  inputs.set('example', example).set(main.id, main);
+  const sections = selected(allSections(example, main), opts.only);
   if (opts.list) {
-    for (const s of allSections(example, gen)) process.stdout.write(`${s.id}\t${s.title}\n`);
+    for (const s of allSections(example, main)) process.stdout.write(`${s.id}\t${s.title}\n`);
     return 0;
   }
 

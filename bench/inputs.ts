@@ -24,16 +24,23 @@ function lineCount(text: string): number {
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }
 
-const STRING = /"(?:[^"\\\n]|\\.)*"/g;
-
-/** The closing quote of the first string literal in the function's body, if it has one. */
-function typingSpot(text: string, fn: FunctionIR): number | undefined {
-  const bodyStart = text.indexOf('{', fn.nameRange.end);
-  if (bodyStart < 0 || bodyStart > fn.range.end) return undefined;
-  STRING.lastIndex = bodyStart;
-  const m = STRING.exec(text);
-  if (!m || m.index + m[0].length > fn.range.end) return undefined;
-  return m.index + m[0].length - 1;
+/**
+ * Where to type in a function: the end of the first variable that a
+ * statement of it assigns (`error = EINVAL;`, `killpr = NULL;`), so every
+ * letter renames a variable the code reads and the IR changes each time.
+ */
+function typingSpot(text: string, fn: FunctionIR): { offset: number; identifier: string } | undefined {
+  const declared = new Set([...fn.params, ...fn.locals].map((v) => v.name));
+  let best: { offset: number; identifier: string } | undefined;
+  for (const b of fn.blocks) {
+    for (const op of b.ops) {
+      if (op.kind !== 'assign' || op.target.kind !== 'name' || !declared.has(op.target.name)) continue;
+      const name = op.target.name;
+      if (text.slice(op.range.start, op.range.start + name.length) !== name) continue;
+      if (!best || op.range.start < best.offset) best = { offset: op.range.start + name.length, identifier: name };
+    }
+  }
+  return best;
 }
 
 /** Who calls whom among the file's functions, turned round: callee → its transitive callers. */
@@ -63,33 +70,46 @@ function transitiveCallers(functions: readonly FunctionIR[]): Map<string, Set<st
   return out;
 }
 
+/** The functions of a file that call no other function of it. */
+function leavesOf(functions: readonly FunctionIR[]): Set<string> {
+  const names = new Set(functions.map((f) => f.name));
+  return new Set(functions.filter((f) => !f.blocks.some((b) => b.ops.some((op) => op.kind === 'call' && names.has(op.callee) && op.callee !== f.name)))
+    .map((f) => f.name));
+}
+
 /**
- * A function nothing calls (the middle one by size, so neither trivial nor
- * the giant), and the function with the most transitive callers whose
- * re-analysis stays small (itself and its callers under `maxLines` lines).
+ * The places the edit figures type into, each reported on its own:
+ * prison_deref() (the function jailcheck is for), kern_jail_set() (the
+ * largest), and a leaf function (calling no function of the file:
+ * prison_check_af() when the file has it, else the middle one by size).
  */
-export function chooseEditTargets(text: string, parser: CParser, maxLines = 400): EditTarget[] {
+export function chooseEditTargets(text: string, parser: CParser): EditTarget[] {
   const prepared = prepareKernelSource(text);
   const ir = extractFile(parser.parse(prepared).rootNode, prepared, { vocabulary: FREEBSD_VOCABULARY, reparse: regionParser(parser) });
   const fns = ir.functions.filter((f) => f.problems.length === 0);
   const callers = transitiveCallers(fns);
   const lines = new Map(fns.map((f) => [f.name, lineCount(text.slice(f.range.start, f.range.end))]));
-  const withSpot = fns.map((f) => ({ f, spot: typingSpot(text, f) })).filter((x) => x.spot !== undefined);
   const targets: EditTarget[] = [];
-
-  const leaves = withSpot.filter(({ f }) => callers.get(f.name)!.size === 0)
-    .sort((a, b) => lines.get(a.f.name)! - lines.get(b.f.name)! || a.f.range.start - b.f.range.start);
-  const leaf = leaves[Math.floor(leaves.length / 2)];
-  if (leaf) targets.push({ function: leaf.f.name, why: `nothing calls it, ${lines.get(leaf.f.name)} lines`, offset: leaf.spot! });
-
-  const cost = (name: string): number => [name, ...callers.get(name)!].reduce((s, n) => s + (lines.get(n) ?? 0), 0);
-  const called = withSpot.filter(({ f }) => callers.get(f.name)!.size > 0 && cost(f.name) <= maxLines)
-    .sort((a, b) => callers.get(b.f.name)!.size - callers.get(a.f.name)!.size || a.f.range.start - b.f.range.start)[0];
-  if (called) {
-    const n = callers.get(called.f.name)!.size;
-    targets.push({ function: called.f.name, why: `${n} function${n === 1 ? '' : 's'} call it, directly or not`, offset: called.spot! });
-  }
+  const add = (f: FunctionIR | undefined, why: string): void => {
+    if (!f || targets.some((t) => t.function === f.name)) return;
+    const spot = typingSpot(text, f);
+    if (!spot) return;
+    const n = callers.get(f.name)?.size ?? 0;
+    targets.push({ function: f.name, why: `${why}; ${lines.get(f.name)} lines, ${n} function${n === 1 ? '' : 's'} call it`, ...spot });
+  };
+  add(fns.find((f) => f.name === 'prison_deref'), 'the function jailcheck is for');
+  add(fns.find((f) => f.name === 'kern_jail_set'), 'the largest function');
+  const leaves = leavesOf(fns);
+  const candidates = fns.filter((f) => leaves.has(f.name) && typingSpot(text, f)).sort((a, b) => lines.get(a.name)! - lines.get(b.name)! || a.range.start - b.range.start);
+  add(candidates.find((f) => f.name === 'prison_check_af') ?? candidates[Math.floor(candidates.length / 2)], 'a leaf: calls no function of the file');
   return targets;
+}
+
+/** A file the user names (`--file`): every section runs on it. */
+export function fileInput(file: string, text: string, parser: CParser): BenchInput {
+  return {
+    id: 'file', description: file, text, lines: lineCount(text), bytes: Buffer.byteLength(text), editTargets: chooseEditTargets(text, parser),
+  };
 }
 
 export function generatedInput(file: GeneratedFile, parser: CParser): BenchInput {

@@ -9,7 +9,8 @@ import type { CParser } from '../../server/src/parsing/parser';
 import type { Figure, SectionResult } from './figures';
 
 export interface BenchInput {
-  readonly id: 'generated' | 'example';
+  /** `file`: a file named with --file (a FreeBSD checkout's kern_jail.c, say). */
+  readonly id: 'generated' | 'example' | 'file';
   /** For the table: "generated kern_jail.c (seed 2011)". */
   readonly description: string;
   readonly text: string;
@@ -22,10 +23,16 @@ export interface BenchInput {
 export interface EditTarget {
   /** The function the edits are inside. */
   readonly function: string;
-  /** What kind of function it is, for the table ("no callers", "called by 7 functions"). */
+  /** What kind of function it is, for the table ("the function jailcheck is for", "calls no function of the file"). */
   readonly why: string;
-  /** Offset of a string literal's closing quote in that function: characters are typed before it. */
+  /**
+   * The end of an identifier the function's code uses (a variable assigned
+   * in a statement): letters typed there change the IR at every keystroke,
+   * as typing in a name does.
+   */
   readonly offset: number;
+  /** The identifier typed into. */
+  readonly identifier: string;
 }
 
 /** A deadline for the whole run, shared out among the sections. */

@@ -5,6 +5,7 @@
  * stuck server fails the measurement instead of hanging it), never on sleeps.
  */
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
 import {
   createProtocolConnection, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification, ExitNotification, HoverRequest, InitializedNotification, InitializeRequest,
@@ -30,10 +31,22 @@ export function positionAt(text: string, offset: number): Position {
 
 export class LspSession {
   private readonly waiters = new Map<string, (p: PublishDiagnosticsParams) => void>();
+  private readonly completions = new Map<string, () => void>();
   private stderr = '';
 
   private constructor(private readonly child: ChildProcess, private readonly connection: ProtocolConnection) {
     child.stderr?.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    // jailcheck/status says when an analysis is complete (its callers' included), for which version.
+    connection.onNotification('jailcheck/status', (p: { lastAnalysis?: { uri: string; version: number; complete?: boolean } }) => {
+      const last = p.lastAnalysis;
+      if (!last || last.complete === false) return;
+      const key = `${last.uri}#${last.version}`;
+      const w = this.completions.get(key);
+      if (w) {
+        this.completions.delete(key);
+        w();
+      }
+    });
     connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
       const key = `${p.uri}#${p.version}`;
       const w = this.waiters.get(key);
@@ -48,9 +61,15 @@ export class LspSession {
     connection.onRequest('client/registerCapability', () => null);
   }
 
-  /** Starts the server and completes the handshake; `settings` go in initializationOptions. */
-  static async start(serverPath: string, settings: unknown): Promise<LspSession> {
-    const child = spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * Starts the server and completes the handshake; `settings` go in
+   * initializationOptions. A `.js` path is jailcheck's server, run by Node;
+   * anything else is a program to run (clangd, with `args`).
+   */
+  static async start(serverPath: string, settings: unknown, args: readonly string[] = []): Promise<LspSession> {
+    const child = serverPath.endsWith('.js')
+      ? spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(serverPath, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const session = new LspSession(child, connection);
     connection.listen();
@@ -66,6 +85,23 @@ export class LspSession {
   diagnostics(uri: string, version: number, timeoutMs: number): Promise<PublishDiagnosticsParams> {
     return this.within(new Promise((resolve) => this.waiters.set(`${uri}#${version}`, resolve)), timeoutMs,
       `publishDiagnostics for ${uri} version ${version}`);
+  }
+
+  /** Resolves when the analysis of this version is complete (jailcheck/status). */
+  complete(uri: string, version: number, timeoutMs: number): Promise<void> {
+    return this.within(new Promise<void>((resolve) => this.completions.set(`${uri}#${version}`, resolve)), timeoutMs,
+      `a complete analysis of ${uri} version ${version}`);
+  }
+
+  /** The server process's resident memory in bytes (Linux: /proc), undefined where it cannot be read. */
+  async memory(): Promise<number | undefined> {
+    try {
+      const status = await fs.promises.readFile(`/proc/${this.child.pid}/status`, 'utf8');
+      const m = /VmRSS:\s+(\d+) kB/.exec(status);
+      return m ? Number(m[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async open(uri: string, text: string, timeoutMs: number): Promise<PublishDiagnosticsParams> {

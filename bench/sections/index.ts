@@ -9,21 +9,32 @@
  */
 import * as path from 'path';
 import type { BenchInput, BenchSection } from '../harness/context';
+import { clangdSection } from './clangd';
 import { incrementalSection } from './incremental';
 import { lspSection } from './lsp';
 import { pipelineSection } from './pipeline';
+import { processSection } from './process';
 import { simulatorSection } from './simulator';
+import { targetsSection } from './targets';
 import { projectRoot } from '../paths';
 
-export function allSections(example: BenchInput, generated: BenchInput): BenchSection[] {
+/**
+ * `main` is the kern_jail.c-sized input the goals are judged on: the
+ * generated file, or the file named with --file.
+ */
+export function allSections(example: BenchInput, main: BenchInput): BenchSection[] {
   const server = path.join(projectRoot(), 'dist', 'server.js');
+  const cli = path.join(projectRoot(), 'dist', 'cli.js');
   return [
     pipelineSection(example),
     incrementalSection(example),
     lspSection(example, server),
     simulatorSection(example),
-    pipelineSection(generated),
-    incrementalSection(generated),
-    lspSection(generated, server),
+    pipelineSection(main),
+    processSection(main, cli),
+    incrementalSection(main),
+    lspSection(main, server),
+    clangdSection(main),
+    targetsSection(main),
   ];
 }

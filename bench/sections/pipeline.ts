@@ -34,6 +34,7 @@ interface Caps {
 const CAPS: Record<BenchInput['id'], Caps> = {
   example: { fastMs: 1_000, checksMs: 2_000 },
   generated: { fastMs: 2_500, checksMs: 25_000 },
+  file: { fastMs: 2_500, checksMs: 25_000 },
 };
 
 export function pipelineSection(input: BenchInput): BenchSection {

@@ -5,7 +5,7 @@
  * (a strict content security policy allows only its own nonce'd style and
  * script), and its script only posts "reveal this step" messages back.
  */
-import type { Counterexample, ScenarioResult, ScheduleStep, SimulationReport } from '../../simulator/src/sim/report';
+import type { Counterexample, ScenarioResult, ScheduleStep, SimulationReport } from '../../server/src/lsp/protocol';
 
 export interface LineRange {
   readonly start: { readonly line: number; readonly character: number };

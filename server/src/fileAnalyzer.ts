@@ -228,7 +228,7 @@ function partialVersion(ir: ExtractedFile, done: ReadonlyMap<FunctionIR, Functio
     const d = done.get(fn);
     if (d) return d;
     const o = old.get(fn.name)?.shift();
-    if (!o) return { ir: fn, findings: [], ledgerRows: [], reused: true };
+    if (!o) return { ir: fn, findings: [], ledgerRows: [], analysed: false, paths: 0, id: 0, states: () => undefined, reused: true };
     const delta = fn.range.start - o.ir.range.start;
     return { ...o, ir: fn, findings: shiftRanges(o.findings, delta), ledgerRows: shiftRanges(o.ledgerRows, delta) };
   });

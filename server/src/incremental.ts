@@ -8,7 +8,7 @@ import type { Finding } from '../../simulator/src/findings';
 import type { FunctionIR } from '../../simulator/src/ir';
 import type { JailcheckConfig } from '../../simulator/src/config';
 import { DEFAULT_CONFIG } from '../../simulator/src/config';
-import type { FunctionAnalysis } from '../../simulator/src/analysis/analyze';
+import { LockStateAt, pointAt, pointRanges } from '../../simulator/src/analysis/lockState';
 import { AnalysisCache, fingerprint } from '../../simulator/src/analysis/incremental';
 import type { CallEnv } from '../../simulator/src/analysis/summaries';
 import type { LedgerRow } from '../../simulator/src/ledger/index';
@@ -65,14 +65,14 @@ export class DocumentAnalyzer {
     return this.last;
   }
 
-  /**
-   * The analysis of the function containing `offset`, and the IR to place
-   * offsets in (the analysis may have been made on an earlier version of the
-   * function, of the same shape).
-   */
-  analysisAt(offset: number): { analysis: FunctionAnalysis; ir: FunctionIR } | undefined {
+  /** The lock state before the statement at `offset` (hover's), from the function's point states. */
+  lockStateAt(offset: number): LockStateAt | undefined {
     const f = this.analyzer.functionAt(offset);
-    return f?.analysis ? { analysis: f.analysis, ir: f.ir } : undefined;
+    const states = f?.states();
+    if (!f || !states) return undefined;
+    const point = pointAt(pointRanges(f.ir), offset);
+    const state = point && states.get(point.key);
+    return point && state ? { function: f.ir.name, range: point.range, ...state } : undefined;
   }
 
   functionAt(offset: number): FunctionIR | undefined {
@@ -86,8 +86,7 @@ export class DocumentAnalyzer {
   /** Paths analysed and findings, per function (for code lenses). */
   functionSummaries(): Array<{ ir: FunctionIR; paths: number; findings: number; analysed: boolean }> {
     return (this.last?.file.functions ?? []).map((f) => ({
-      ir: f.ir, paths: f.analysis?.paths ?? 0,
-      findings: f.findings.filter((x) => x.severity !== 'information').length, analysed: !!f.analysis,
+      ir: f.ir, paths: f.paths, findings: f.findings.filter((x) => x.severity !== 'information').length, analysed: f.analysed,
     }));
   }
 

@@ -13,6 +13,9 @@ import type { Position, Range } from 'vscode-languageserver-protocol';
 import type { LockStateAt } from '../../../simulator/src/analysis/lockState';
 import type { SimulationReport } from '../../../simulator/src/sim/report';
 
+/** The simulation report's types, for the client's report view (which imports nothing else of the server). */
+export type { Counterexample, ScenarioResult, ScheduleStep, SimulationReport } from '../../../simulator/src/sim/report';
+
 /**
  * Server → client notification: analysis or simulation started or ended.
  * Feeds VS Code's status item; any client may ignore it.
@@ -32,6 +35,8 @@ export namespace StatusNotification {
     readonly reanalysed: number;
     /** Findings that are not information notes. */
     readonly problems: number;
+    /** False for the early publication of an edit whose callers are still being analysed again. */
+    readonly complete: boolean;
     /** The budget messages ("raise jailcheck.bounds.maxSteps …"), empty when no budget was reached. */
     readonly budgets: readonly string[];
   }

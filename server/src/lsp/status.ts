@@ -48,6 +48,7 @@ export class StatusReporter {
       finishedAt: new Date().toISOString(),
       functions: doc.snapshot?.functions.length ?? 0,
       reanalysed: doc.snapshot?.reanalysed ?? 0,
+      complete: doc.complete,
       problems: findings.filter((f) => f.severity !== 'information').length,
       budgets: findings.filter((f) => f.rule === 'analysis-incomplete').map((f) => f.message),
     };

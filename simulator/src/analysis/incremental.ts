@@ -25,6 +25,7 @@ import type { FileIR, FunctionIR, TypeInfo } from '../ir';
 import type { LedgerRow } from '../ledger/records';
 import { offsetMap, remapRanges } from '../shift';
 import { analyzeOne, fileFacts, FunctionAnalysis, summaryFromExits, withDuplicates } from './analyze';
+import { pointStates, PointState } from './lockState';
 import type { FileFacts } from './context';
 import { Cancelled } from './engine';
 import type { CallEnv, Summary } from './summaries';
@@ -37,13 +38,22 @@ export interface FunctionResult {
   /** In this version's positions. */
   readonly findings: readonly Finding[];
   readonly ledgerRows: readonly LedgerRow[];
+  /** Whether the function was analysed (it could be read); `paths` then says over how many abstract paths. */
+  readonly analysed: boolean;
+  readonly paths: number;
   /**
-   * The analysis, for hover's program points (undefined when the function
-   * could not be analysed). It may have been made on an earlier version of
-   * the function, of the same shape: ask it by block and op, with `ir`'s
-   * ranges (lockState.ts takes the IR to place offsets in).
+   * Identifies the analysis behind this result: a result reused from an
+   * earlier version (the same function, moved or respaced) has the same id,
+   * and so the same hover states.
    */
-  readonly analysis?: FunctionAnalysis;
+  readonly id: number;
+  /**
+   * Hover's state at each program point (engine.pointKey), computed on first
+   * asking when the analysis kept its points (then the analysis itself is
+   * let go: the states are all hover needs of it). Undefined for a function
+   * not analysed or analysed without points.
+   */
+  states(): Map<number, PointState> | undefined;
   /** Its summary for callers (undefined when it could not be analysed). */
   readonly summary?: Summary;
   /** Whether this version's result was taken from the cache. */
@@ -51,16 +61,32 @@ export interface FunctionResult {
 }
 
 interface CacheEntry {
+  readonly id: number;
   /** The consulted callees and their summaries' signatures, in the order they were asked for. */
   readonly deps: ReadonlyArray<readonly [string, string]>;
   readonly ir: FunctionIR;
   readonly findings: readonly Finding[];
   readonly ledgerRows: readonly LedgerRow[];
-  readonly analysis?: FunctionAnalysis;
+  readonly paths: number;
+  readonly analysed: boolean;
+  /** The whole analysis, until hover's states are drawn from it. */
+  analysis?: FunctionAnalysis;
+  states?: Map<number, PointState>;
   readonly summary?: Summary;
   readonly points: boolean;
   /** When it was last used (a count of versions analysed), for eviction. */
   used: number;
+}
+
+let nextEntryId = 1;
+
+/** The entry's hover states: drawn from its analysis once, after which the analysis is let go. */
+function statesOf(e: CacheEntry): Map<number, PointState> | undefined {
+  if (!e.states && e.analysis && e.points) {
+    e.states = pointStates(e.analysis);
+    e.analysis = undefined;
+  }
+  return e.states;
 }
 
 const irKeys = new WeakMap<FunctionIR, string>();
@@ -114,7 +140,7 @@ export class AnalysisCache {
   private readonly entries = new Map<string, CacheEntry[]>();
   private clock = 0;
 
-  constructor(readonly config: JailcheckConfig, private readonly keepPerFunction = 4) {}
+  constructor(readonly config: JailcheckConfig, private readonly keepPerFunction = 2) {}
 
   /** Starts a version: entries used from now on are its. */
   tick(): number {
@@ -193,8 +219,6 @@ export interface VersionAnalysis {
   readonly ledgerRows: LedgerRow[];
   /** Summaries of this version's functions, for the simulator. */
   readonly summaries: CallEnv;
-  /** First analysis of each name (hover and lenses ask by function). */
-  readonly functions: Map<string, FunctionAnalysis>;
   readonly analysed: number;
   readonly reused: number;
 }
@@ -243,15 +267,13 @@ class Version implements CallEnv {
     const results = this.file.functions.map((fn) => this.own.get(fn)!);
     const findings: Finding[] = [];
     const ledgerRows: LedgerRow[] = [];
-    const functions = new Map<string, FunctionAnalysis>();
     for (const fn of order) {
       const r = this.own.get(fn)!;
       findings.push(...r.findings);
       ledgerRows.push(...r.ledgerRows);
-      if (r.analysis && !functions.has(fn.name)) functions.set(fn.name, r.analysis);
     }
     findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
-    return { results, findings, ledgerRows, summaries: this, functions, analysed: this.analysed, reused: this.reused };
+    return { results, findings, ledgerRows, summaries: this, analysed: this.analysed, reused: this.reused };
   }
 
   /** The callee's summary in this version (see the module comment). */
@@ -282,7 +304,7 @@ class Version implements CallEnv {
     this.checkStop();
     const r = this.analyse(fn, this.options.recordPoints ?? false);
     // A function analysed on its own is also its summary for callers, if none was made yet.
-    if (!this.summaries.has(fn.name) && r.analysis) this.summaries.set(fn.name, r.summary);
+    if (!this.summaries.has(fn.name) && r.analysed) this.summaries.set(fn.name, r.summary);
     this.own.set(fn, r);
   }
 
@@ -327,12 +349,22 @@ class Version implements CallEnv {
     } finally {
       this.recording.pop();
     }
-    const summary = r.analysis ? summaryFromExits(r.analysis.context, r.analysis.exits, this.config, r.analysis.cut) : undefined;
+    const a = r.analysis;
+    const summary = a ? summaryFromExits(a.context, a.exits, this.config, a.cut) : undefined;
+    // What the analysis's content ids needed is no longer: the states it keeps are read, not compared.
+    a?.context.symbols.forgetContents();
     const entry: CacheEntry = {
-      deps, ir: fn, findings: r.findings, ledgerRows: r.analysis?.ledgerRows ?? [], analysis: r.analysis, summary, points, used: this.clock,
+      id: nextEntryId++, deps, ir: fn, findings: r.findings, ledgerRows: a?.ledgerRows ?? [], paths: a?.paths ?? 0, analysed: !!a,
+      ...(a && points ? { analysis: a } : {}), summary, points, used: this.clock,
     };
     this.cache.store(key, entry);
-    return { ir: fn, findings: entry.findings, ledgerRows: entry.ledgerRows, analysis: r.analysis, summary, reused: false };
+    return this.resultOf(entry, fn, entry.findings, entry.ledgerRows, false);
+  }
+
+  private resultOf(e: CacheEntry, fn: FunctionIR, findings: readonly Finding[], ledgerRows: readonly LedgerRow[], reused: boolean): FunctionResult {
+    return {
+      ir: fn, findings, ledgerRows, analysed: e.analysed, paths: e.paths, id: e.id, states: () => statesOf(e), summary: e.summary, reused,
+    };
   }
 
   /** Whether the callees an analysis consulted still have the summaries it saw (asked in its order). */
@@ -342,11 +374,9 @@ class Version implements CallEnv {
   }
 
   private moved(e: CacheEntry, fn: FunctionIR): FunctionResult {
-    if (e.ir === fn) return { ir: fn, findings: e.findings, ledgerRows: e.ledgerRows, analysis: e.analysis, summary: e.summary, reused: true };
+    if (e.ir === fn) return this.resultOf(e, fn, e.findings, e.ledgerRows, true);
     const f = offsetMap(e.ir, fn);
-    return {
-      ir: fn, findings: remapRanges(e.findings, f), ledgerRows: remapRanges(e.ledgerRows, f), analysis: e.analysis, summary: e.summary, reused: true,
-    };
+    return this.resultOf(e, fn, remapRanges(e.findings, f), remapRanges(e.ledgerRows, f), true);
   }
 
   private shouldStop(): boolean {

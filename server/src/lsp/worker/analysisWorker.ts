@@ -14,10 +14,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JailcheckConfig } from '../../../../simulator/src/config';
 import type { Finding } from '../../../../simulator/src/findings';
-import type { FunctionAnalysis } from '../../../../simulator/src/analysis/analyze';
 import { Cancelled } from '../../../../simulator/src/analysis/engine';
 import { AnalysisCache } from '../../../../simulator/src/analysis/incremental';
-import { pointRanges, pointStates } from '../../../../simulator/src/analysis/lockState';
+import { pointRanges } from '../../../../simulator/src/analysis/lockState';
 import { AnalysisService } from '../../analysisService';
 import { FileAnalyzer, FileResult } from '../../fileAnalyzer';
 import { InputError, MAX_INPUT_BYTES } from '../../input';
@@ -42,8 +41,6 @@ type Work = Exclude<WorkerRequest, { kind: 'close' | 'cancel' }>;
 class AnalysisWorker {
   private readonly caches = new Map<string, AnalysisCache>();
   private readonly docs = new Map<string, { analyzer: FileAnalyzer; configKey: string; result?: FileResult }>();
-  private readonly analysisIds = new WeakMap<FunctionAnalysis, number>();
-  private nextAnalysisId = 1;
   private readonly statesSent = new Set<number>();
   private readonly queue: Work[] = [];
   private busy = false;
@@ -164,20 +161,11 @@ class AnalysisWorker {
     return snapshot;
   }
 
-  private analysisId(a: FunctionAnalysis): number {
-    let id = this.analysisIds.get(a);
-    if (id === undefined) {
-      id = this.nextAnalysisId++;
-      this.analysisIds.set(a, id);
-    }
-    return id;
-  }
-
   private snapshot(uri: string, r: FileResult, t0: number, complete: boolean): Snapshot {
     const functions: FunctionInfo[] = r.functions.map((f) => ({
-      name: f.ir.name, range: f.ir.range, paths: f.analysis?.paths ?? 0,
-      findings: f.findings.filter((x) => x.severity !== 'information').length, analysed: !!f.analysis,
-      ...(f.analysis ? { analysis: this.analysisId(f.analysis) } : {}),
+      name: f.ir.name, range: f.ir.range, paths: f.paths,
+      findings: f.findings.filter((x) => x.severity !== 'information').length, analysed: f.analysed,
+      ...(f.analysed ? { analysis: f.id } : {}),
       points: pointRanges(f.ir).map((p) => [p.key, p.range.start, p.range.end] as const),
     }));
     return {
@@ -188,13 +176,13 @@ class AnalysisWorker {
 
   private sendStates(r: FileResult, m: Extract<WorkerRequest, { kind: 'update' }>): void {
     for (const f of r.functions) {
-      if (!f.analysis) continue;
-      const id = this.analysisId(f.analysis);
-      if (this.statesSent.has(id)) continue;
+      if (!f.analysed || this.statesSent.has(f.id)) continue;
       // A newer version is on its way: its own states follow it.
       if (this.generationMoved(m)) return;
-      this.statesSent.add(id);
-      this.post({ kind: 'states', analysis: id, states: [...pointStates(f.analysis)] });
+      const states = f.states();
+      if (!states) continue;
+      this.statesSent.add(f.id);
+      this.post({ kind: 'states', analysis: f.id, states: [...states] });
     }
   }
 
