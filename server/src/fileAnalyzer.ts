@@ -45,6 +45,8 @@ export interface FileResult {
   readonly findings: Finding[];
   /** Functions whose IR was extracted anew for this version, and analysed anew (the rest was reused). */
   readonly reextracted: number;
+  /** The functions whose text is the previous version's (moved, at most): their program points are too. */
+  readonly sameText: ReadonlySet<FunctionIR>;
   readonly reanalysed: number;
   readonly timings: FileTimings;
 }
@@ -109,6 +111,7 @@ export class FileAnalyzer {
     }
     const entries: FunctionEntry[] = [];
     const changed = new Set<string>();
+    const sameText = new Set<FunctionIR>();
     try {
       sites = findFunctions(tree.rootNode, text, reparse);
       for (const site of sites) {
@@ -121,6 +124,7 @@ export class FileAnalyzer {
             sameIrKey(ir, old.ir);
             entries.push({ text: slice, start: site.start, ir });
           }
+          sameText.add(entries[entries.length - 1]!.ir);
           continue;
         }
         reextracted++;
@@ -153,7 +157,7 @@ export class FileAnalyzer {
       }
       findings.sort((a, b) => a.range.start - b.range.start);
       return {
-        version, text, ir, functions: analysis.results, analysis, ledger, findings, reextracted, reanalysed: analysis.analysed,
+        version, text, ir, functions: analysis.results, analysis, ledger, findings, reextracted, sameText, reanalysed: analysis.analysed,
         timings: { parseMs: t1 - t0, extractMs: t2 - t1, analyseMs: t3 - t2, ledgerMs: performance.now() - t3 },
       };
     };
@@ -226,8 +230,10 @@ function partialVersion(ir: ExtractedFile, done: ReadonlyMap<FunctionIR, Functio
   for (const r of previous.functions) old.set(r.ir.name, [...(old.get(r.ir.name) ?? []), r]);
   const results = ir.functions.map((fn): FunctionResult => {
     const d = done.get(fn);
-    if (d) return d;
     const o = old.get(fn.name)?.shift();
+    // Its ledger's own run is still to come: the previous version's rows stand in until then.
+    if (d?.ledgerPending && o) return { ...d, ledgerRows: shiftRanges(o.ledgerRows, fn.range.start - o.ir.range.start) };
+    if (d) return d;
     if (!o) return { ir: fn, findings: [], ledgerRows: [], analysed: false, paths: 0, id: 0, states: () => undefined, reused: true };
     const delta = fn.range.start - o.ir.range.start;
     return { ...o, ir: fn, findings: shiftRanges(o.findings, delta), ledgerRows: shiftRanges(o.ledgerRows, delta) };

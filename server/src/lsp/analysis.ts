@@ -48,6 +48,24 @@ interface Entry {
   running?: { version: number; done: Promise<AnalysedDocument | undefined> };
 }
 
+/**
+ * The snapshot with every function's points: the worker leaves out those of
+ * a function whose text is the previous snapshot's, and they are that
+ * snapshot's, moved with the function (matched by name, in order).
+ */
+function withPoints(s: Snapshot, previous: Snapshot | undefined): Snapshot {
+  if (s.functions.every((f) => f.points)) return s;
+  const before = new Map<string, FunctionInfo[]>();
+  for (const f of previous?.functions ?? []) before.set(f.name, [...(before.get(f.name) ?? []), f]);
+  const functions = s.functions.map((f): FunctionInfo => {
+    const old = before.get(f.name)?.shift();
+    if (f.points) return f;
+    const delta = old ? f.range.start - old.range.start : 0;
+    return { ...f, points: (old?.points ?? []).map(([k, a, b]) => [k, a + delta, b + delta] as const) };
+  });
+  return { ...s, functions };
+}
+
 export class AnalysisScheduler {
   private readonly entries = new Map<string, Entry>();
   private readonly analysed = new Emitter<AnalysedDocument>();
@@ -252,6 +270,7 @@ export class AnalysisScheduler {
   private publish(entry: Entry, doc: AnalysedDocument): void {
     // An older version never replaces a newer one.
     if (!this.entries.has(doc.uri) || (entry.latest && entry.latest.version > doc.version)) return;
+    if (doc.snapshot) doc = { ...doc, snapshot: withPoints(doc.snapshot, entry.latest?.snapshot) };
     entry.latest = doc;
     this.status.analysed(doc);
     this.analysed.fire(doc);

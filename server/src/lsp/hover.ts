@@ -47,7 +47,7 @@ const STATES_WAIT_MS = 500;
 export async function lockStateIn(scheduler: AnalysisScheduler, uri: string, offset: number): Promise<LockStateAt | undefined> {
   const at = scheduler.at(uri, offset);
   if (!at?.fn || at.fn.analysis === undefined) return undefined;
-  const point = pointAt(at.fn.points.map(([key, start, end]) => ({ key, range: { start, end } })), at.offset);
+  const point = pointAt((at.fn.points ?? []).map(([key, start, end]) => ({ key, range: { start, end } })), at.offset);
   if (!point) return undefined;
   const states = at.states ?? await scheduler.statesOf(at.fn.analysis, STATES_WAIT_MS);
   const state = states?.get(point.key);

@@ -27,8 +27,13 @@ export interface FunctionAnalysis {
   readonly exits: readonly ExitRecord[];
   /** Where paths stopped at a fatal lock error (a double acquire, a release of a lock not held): the state before it. */
   readonly cut?: readonly WNode[];
-  /** The function's rows of the file's reference ledger (see ledgerRun). */
-  readonly ledgerRows: readonly LedgerRow[];
+  /**
+   * The function's rows of the file's reference ledger (see ledgerRun);
+   * with `deferLedger`, undefined when the ledger's own run is still to be
+   * made by `ledgerLater`.
+   */
+  readonly ledgerRows?: readonly LedgerRow[];
+  readonly ledgerLater?: () => LedgerRow[];
 }
 
 const MAX_STEPS_SHOWN = 40;
@@ -102,6 +107,8 @@ export interface AnalyzeOptions {
   readonly recordPoints?: boolean;
   /** Asked now and then during the run: true stops it with a Cancelled error (a newer edit). */
   readonly shouldStop?: () => boolean;
+  /** Leave the ledger's own run, when one is needed, to `ledgerLater` (the editor publishes the checks first). */
+  readonly deferLedger?: boolean;
   readonly spec?: { readonly set: readonly string[]; readonly clear: readonly string[] };
 }
 
@@ -123,7 +130,8 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
   } finally {
     transfer.observer = undefined;
   }
-  const ledgerRows = !collector ? [] : untracked ? ledgerRun(ctx, env, options.shouldStop) : collector.rows;
+  const later = untracked ? () => ledgerRun(ctx, env, options.shouldStop) : undefined;
+  const ledger = !collector ? { ledgerRows: [] } : !later ? { ledgerRows: collector.rows } : options.deferLedger ? { ledgerLater: later } : { ledgerRows: later() };
   let assumptions = new Map<string, Map<string, LockMode>>();
   // A precondition learnt on one path holds for every path under the same contract: run again
   // with it (bounded: three rounds; on real code the first run learns nothing, see ARCHITECTURE.md).
@@ -198,7 +206,7 @@ export function analyzeFunction(ctx: FunctionContext, env: CallEnv, options: Ana
   findings.sort((a, b) => a.range.start - b.range.start || a.rule.localeCompare(b.rule));
   return {
     name: ctx.fn.name, findings, paths: exitRun.exits.length, points: run.points, context: ctx,
-    incomplete: run.incomplete ?? exitRun.incomplete, exits: exitRun.exits, run, ledgerRows,
+    incomplete: run.incomplete ?? exitRun.incomplete, exits: exitRun.exits, run, ...ledger,
     cut: exitRun.findings.filter((x) => FATAL.has(x.finding.rule)).map((x) => x.node),
   };
 }
@@ -265,7 +273,7 @@ export function withDuplicates(functions: readonly FunctionIR[]): FunctionIR[] {
 
 /** One function's findings (and its analysis, unless it could not be analysed). */
 export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileFacts, env: CallEnv, recordPoints: boolean,
-  shouldStop?: () => boolean): { analysis?: FunctionAnalysis; findings: Finding[] } {
+  shouldStop?: () => boolean, deferLedger = false): { analysis?: FunctionAnalysis; findings: Finding[] } {
   if (fn.problems.length > 0) {
     return {
       findings: [{
@@ -275,7 +283,7 @@ export function analyzeOne(fn: FunctionIR, config: JailcheckConfig, facts: FileF
     };
   }
   try {
-    const a = analyzeFunction(contextFor(fn, config, facts), env, { recordPoints, shouldStop });
+    const a = analyzeFunction(contextFor(fn, config, facts), env, { recordPoints, shouldStop, deferLedger });
     return { analysis: a, findings: a.findings };
   } catch (err) {
     if (err instanceof Cancelled) throw err;

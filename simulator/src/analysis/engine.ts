@@ -581,7 +581,9 @@ export class Engine {
         for (const f of r.findings) result.findings.push({ finding: f, node });
         for (const n of r.notes) result.notes.push({ note: n, node });
         for (const succ of r.next) {
-          next.push({ state: succ.state, prev: node, step: succ.message ? { range: op.range, message: succ.message } : undefined });
+          // An op that changed nothing and has nothing to show adds no link to the path.
+          if (succ.state === node.state && !succ.message) next.push(node);
+          else next.push({ state: succ.state, prev: node, step: succ.message ? { range: op.range, message: succ.message } : undefined });
         }
       }
       current = next;

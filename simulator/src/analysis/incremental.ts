@@ -58,6 +58,8 @@ export interface FunctionResult {
   readonly summary?: Summary;
   /** Whether this version's result was taken from the cache. */
   readonly reused: boolean;
+  /** The ledger's own run of it is still to come (an early result, VersionOptions.onFirst): `ledgerRows` is empty meanwhile. */
+  readonly ledgerPending?: boolean;
 }
 
 interface CacheEntry {
@@ -66,7 +68,9 @@ interface CacheEntry {
   readonly deps: ReadonlyArray<readonly [string, string]>;
   readonly ir: FunctionIR;
   readonly findings: readonly Finding[];
-  readonly ledgerRows: readonly LedgerRow[];
+  ledgerRows: readonly LedgerRow[];
+  /** The ledger's own run, deferred (see analyze.ts deferLedger); until made, the entry is not reused. */
+  ledgerLater?: () => LedgerRow[];
   readonly paths: number;
   readonly analysed: boolean;
   /** The whole analysis, until hover's states are drawn from it. */
@@ -259,8 +263,18 @@ class Version implements CallEnv {
     const first = this.options.first;
     if (first && first.size > 0) {
       const early = order.filter((fn) => first.has(fn.name));
-      for (const fn of early) this.ownTurn(fn);
-      if (this.options.onFirst && order.some((fn) => !this.own.has(fn) && !this.validNow(fn))) this.options.onFirst(this.own);
+      for (const fn of early) this.ownTurn(fn, !!this.options.onFirst);
+      const pending = [...this.own.values()].some((r) => r.ledgerPending);
+      if (this.options.onFirst && (pending || order.some((fn) => !this.own.has(fn) && !this.validNow(fn)))) this.options.onFirst(this.own);
+      // The ledger's runs that were left for after the early report.
+      for (const [fn, r] of this.own) {
+        if (!r.ledgerPending) continue;
+        this.checkStop();
+        const e = this.entryOf.get(r)!;
+        e.ledgerRows = e.ledgerLater!();
+        e.ledgerLater = undefined;
+        this.own.set(fn, this.resultOf(e, fn, r.findings, e.ledgerRows, r.reused));
+      }
     }
     for (const fn of order) this.ownTurn(fn);
     this.cache.evict();
@@ -299,10 +313,10 @@ class Version implements CallEnv {
     }
   }
 
-  private ownTurn(fn: FunctionIR): void {
+  private ownTurn(fn: FunctionIR, deferLedger = false): void {
     if (this.own.has(fn)) return;
     this.checkStop();
-    const r = this.analyse(fn, this.options.recordPoints ?? false);
+    const r = this.analyse(fn, this.options.recordPoints ?? false, deferLedger);
     // A function analysed on its own is also its summary for callers, if none was made yet.
     if (!this.summaries.has(fn.name) && r.analysed) this.summaries.set(fn.name, r.summary);
     this.own.set(fn, r);
@@ -331,10 +345,10 @@ class Version implements CallEnv {
   }
 
   /** The function's result in this version: from the cache when still valid, else analysed. */
-  private analyse(fn: FunctionIR, points: boolean): FunctionResult {
+  private analyse(fn: FunctionIR, points: boolean, deferLedger = false): FunctionResult {
     const key = this.keyOf(fn);
     for (const e of this.cache.candidates(key)) {
-      if (points && !e.points) continue;
+      if ((points && !e.points) || e.ledgerLater) continue;
       if (!this.depsHold(e.deps)) continue;
       e.used = this.clock;
       this.reused++;
@@ -345,7 +359,7 @@ class Version implements CallEnv {
     this.recording.push(deps);
     let r: ReturnType<typeof analyzeOne>;
     try {
-      r = analyzeOne(fn, this.config, this.facts, this, points, () => this.shouldStop());
+      r = analyzeOne(fn, this.config, this.facts, this, points, () => this.shouldStop(), deferLedger);
     } finally {
       this.recording.pop();
     }
@@ -355,16 +369,22 @@ class Version implements CallEnv {
     a?.context.symbols.forgetContents();
     const entry: CacheEntry = {
       id: nextEntryId++, deps, ir: fn, findings: r.findings, ledgerRows: a?.ledgerRows ?? [], paths: a?.paths ?? 0, analysed: !!a,
-      ...(a && points ? { analysis: a } : {}), summary, points, used: this.clock,
+      ...(a?.ledgerLater ? { ledgerLater: a.ledgerLater } : {}), ...(a && points ? { analysis: a } : {}), summary, points, used: this.clock,
     };
     this.cache.store(key, entry);
     return this.resultOf(entry, fn, entry.findings, entry.ledgerRows, false);
   }
 
+  /** Which entry a result of this version came from (the deferred ledger runs are made on it). */
+  private readonly entryOf = new WeakMap<FunctionResult, CacheEntry>();
+
   private resultOf(e: CacheEntry, fn: FunctionIR, findings: readonly Finding[], ledgerRows: readonly LedgerRow[], reused: boolean): FunctionResult {
-    return {
+    const r: FunctionResult = {
       ir: fn, findings, ledgerRows, analysed: e.analysed, paths: e.paths, id: e.id, states: () => statesOf(e), summary: e.summary, reused,
+      ...(e.ledgerLater ? { ledgerPending: true } : {}),
     };
+    this.entryOf.set(r, e);
+    return r;
   }
 
   /** Whether the callees an analysis consulted still have the summaries it saw (asked in its order). */

@@ -139,7 +139,8 @@ export class LedgerCollector {
       whose: rel.whose, transition, cause, event, fresh, condition,
       ...(op.callee && !voc.refcountFunctions[op.callee] ? { via: op.callee } : {}),
     };
-    const id = JSON.stringify([row.range.start, row.counter, row.whose, row.transition, row.cause, row.event, row.condition]);
+    const whose = row.whose.kind === 'ancestor' ? `a${row.whose.level}` : 's';
+    const id = `${row.range.start}|${row.counter}|${whose}|${row.transition}|${row.cause}|${row.event}|${row.condition}`;
     if (this.seen.has(id)) return;
     this.seen.add(id);
     this.rows.push(row);

@@ -42,6 +42,8 @@ class AnalysisWorker {
   private readonly caches = new Map<string, AnalysisCache>();
   private readonly docs = new Map<string, { analyzer: FileAnalyzer; configKey: string; result?: FileResult }>();
   private readonly statesSent = new Set<number>();
+  /** The version whose complete snapshot (with points) the server was last sent, per document. */
+  private readonly pointsSent = new Map<string, number>();
   private readonly queue: Work[] = [];
   private busy = false;
   private updatesDone = 0;
@@ -140,11 +142,12 @@ class AnalysisWorker {
       this.docs.set(m.uri, doc);
     }
     const shouldStop = (): boolean => this.generationMoved(m);
+    const previous = doc.result?.version;
     let result: FileResult;
     try {
       result = doc.analyzer.update(m.text, m.version, {
         recordPoints: true, shouldStop,
-        onFirst: (partial) => this.post({ kind: 'partial', id: m.id, value: this.snapshot(m.uri, partial, t0, false) }),
+        onFirst: (partial) => this.post({ kind: 'partial', id: m.id, value: this.snapshot(m.uri, partial, t0, false, previous) }),
       });
     } catch (err) {
       if (!(err instanceof Cancelled)) {
@@ -155,19 +158,22 @@ class AnalysisWorker {
       throw err;
     }
     doc.result = result;
-    const snapshot = this.snapshot(m.uri, result, t0, true);
+    const snapshot = this.snapshot(m.uri, result, t0, true, previous);
     // Hover's states of the analyses the server does not have yet, once the snapshot is sent.
     setImmediate(() => this.sendStates(result, m));
     return snapshot;
   }
 
-  private snapshot(uri: string, r: FileResult, t0: number, complete: boolean): Snapshot {
+  /** `previous`: the version the analyzer's previous update was of (its text is what `sameText` compares with). */
+  private snapshot(uri: string, r: FileResult, t0: number, complete: boolean, previous: number | undefined): Snapshot {
     const functions: FunctionInfo[] = r.functions.map((f) => ({
       name: f.ir.name, range: f.ir.range, paths: f.paths,
       findings: f.findings.filter((x) => x.severity !== 'information').length, analysed: f.analysed,
       ...(f.analysed ? { analysis: f.id } : {}),
-      points: pointRanges(f.ir).map((p) => [p.key, p.range.start, p.range.end] as const),
+      // A function whose text did not change has the points the server already has (moved).
+      ...(r.sameText.has(f.ir) && this.pointsSent.get(uri) === previous ? {} : { points: pointRanges(f.ir).map((p) => [p.key, p.range.start, p.range.end] as const) }),
     }));
+    if (complete) this.pointsSent.set(uri, r.version);
     return {
       uri, version: r.version, findings: r.findings, functions, reextracted: r.reextracted, reanalysed: r.reanalysed,
       durationMs: performance.now() - t0, complete, cascade: cascadeFunctions(r.ledger.rows, this.docs.get(uri)!.analyzer.config),

@@ -51,8 +51,12 @@ export interface FunctionInfo {
   readonly analysed: boolean;
   /** Its analysis (a number the worker gives each; a function reused from an earlier version keeps it): hover's states come under it. */
   readonly analysis?: number;
-  /** Its program points here: [point key, start, end]. */
-  readonly points: ReadonlyArray<readonly [number, number, number]>;
+  /**
+   * Its program points here: [point key, start, end]; left out when the
+   * function's text is the previous snapshot's (the server moves that
+   * snapshot's points with the function).
+   */
+  readonly points?: ReadonlyArray<readonly [number, number, number]>;
 }
 
 /** One analysed version of a document. */
