@@ -40,7 +40,7 @@ test('the installed .vsix parses natively, and falls back to WebAssembly with th
     const installed = fs.readdirSync(extensions).find((d) => d.startsWith('jailcheck.jailcheck-'));
     assert.ok(installed, fs.readdirSync(extensions).join(', '));
     const root = path.join(extensions, installed);
-    assert.deepEqual(fs.readdirSync(path.join(root, 'dist')).sort(), ['client.js', 'server.js'], 'the bundles and nothing else');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'dist')).sort(), ['analysisWorker.js', 'client.js', 'server.js'], 'the bundles (the server, its analysis worker, the client) and nothing else');
 
     const native = await findingsOf(path.join(root, 'dist', 'server.js'));
     assert.equal(native.parserLog, 'parser: native tree-sitter');
